@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -68,14 +69,34 @@ class Reconstruction:
         return self
 
 
+@dataclasses.dataclass(frozen=True)
+class RunContext:
+    """How a run executes, as opposed to what it computes: not part of a run's configuration hash.
+
+    Attributes:
+        workdir: a folder private to this run (keyed by the run's hash) where a method may keep checkpoints;
+            None when the method is used from Python without a store.
+        resume: continue from the checkpoint in `workdir` when one exists.
+        progress: show a progress bar on stderr.
+        device: "auto" (CUDA when available, else CPU), "cpu" or "cuda".
+    """
+
+    workdir: Path | None = None
+    resume: bool = False
+    progress: bool = False
+    device: str = "auto"
+
+
 class Method(Configurable):
     """Base class of every NRSfM method.
 
     Subclasses take their hyper-parameters as keyword arguments of `__init__` and store each as an attribute
-    of the same name; learned state is stored in attributes ending in `_`.
+    of the same name; learned state is stored in attributes ending in `_`. The runner sets `context` (a
+    RunContext) on the instance before `fit`; methods that checkpoint or report progress read it.
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities()
+    context: RunContext = RunContext()
 
     def skip(self, seq: Sequence) -> tuple[bool, str]:
         """(True, reason) when this method cannot run on `seq`."""
@@ -121,8 +142,3 @@ class PerSequenceMethod(Method):
         if getattr(self, "fitted_on_", None) != fingerprint(seq):
             self.fit(seq)
         return self.result_
-
-
-def method_info(method: Method) -> dict[str, Any]:
-    """Name, type tag and parameters of a method, for records and listings."""
-    return {"name": method.registry_name, "type": method.type_tag(), "params": method.get_params()}
