@@ -182,8 +182,7 @@ def execute(prepared: PreparedRun, store: ResultsStore, *, data_root: str | os.P
         skip, reason = method.skip(training_observations)
         if skip:
             record.update(status="skipped", skip_reason=reason, provenance=provenance())
-            store.put(record)
-            return record, False
+            return store.put(record), False
         method.context = RunContext(workdir=store.workdir(prepared.key), resume=resume, progress=progress,
                                     device=device)
         with watch("fit"):
@@ -199,8 +198,7 @@ def execute(prepared: PreparedRun, store: ResultsStore, *, data_root: str | os.P
     arrays = {"S": result.S.astype(np.float32), "frames": evaluated}
     if result.M is not None:
         arrays["M"] = result.M.astype(np.float32)
-    store.put(record, arrays)
-    return record, False
+    return store.put(record, arrays), False
 
 
 def _record_head(prepared: PreparedRun, seq: Sequence, training: np.ndarray, evaluated: np.ndarray,

@@ -64,9 +64,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Path, data: Any) -> Any:
+    """Write `data` as strict JSON through a temporary file; returns the JSON-able form that was written."""
+    data = _jsonable(data)
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(_jsonable(data), indent=1, sort_keys=False, allow_nan=False) + "\n")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=False, allow_nan=False) + "\n")
+    return data
 
 
 class ResultsStore:
@@ -97,15 +100,20 @@ class ResultsStore:
         except (OSError, json.JSONDecodeError) as error:
             raise NrsfmError(f"{path}: cannot read run record ({error})") from None
 
-    def put(self, record: dict, arrays: dict[str, np.ndarray] | None = None) -> None:
-        """Write a record (and its arrays) atomically, then drop the run's working folder."""
+    def put(self, record: dict, arrays: dict[str, np.ndarray] | None = None) -> dict:
+        """Write a record (and its arrays) atomically, then drop the run's working folder.
+
+        Returns:
+            the record as stored (plain JSON types), identical to what `get` will return.
+        """
         key = record["key"]
         if arrays is not None and sum(a.size for a in arrays.values()) <= MAX_SAVED_VALUES:
             with atomic_path(self.arrays_path(key)) as tmp:
                 with open(tmp, "wb") as handle:
                     np.savez_compressed(handle, **arrays)
-        write_json_atomic(self.record_path(key), record)
+        stored = write_json_atomic(self.record_path(key), record)
         shutil.rmtree(self.root / "work" / key, ignore_errors=True)
+        return stored
 
     def load_arrays(self, key: str) -> dict[str, np.ndarray] | None:
         path = self.arrays_path(key)
