@@ -11,26 +11,26 @@ T = TypeVar("T")
 _MAX_ENTRIES = 64
 
 
-def cached(parser: Callable[[Path], T]) -> Callable[[Path], T]:
-    """Wrap `parser(path)` so that a file is parsed once per process while it is unchanged.
+def cached(parser: Callable[..., T]) -> Callable[..., T]:
+    """Wrap `parser(path, *more_paths)` so that files are parsed once per process while they are unchanged.
 
-    The key is the resolved path with its size and modification time, so an edited or replaced file is
+    The key is each resolved path with its size and modification time, so an edited or replaced file is
     parsed again. Parsers must return values their callers do not modify (arrays are made read-only by
     `freeze`). Errors are not cached.
     """
 
     @functools.lru_cache(maxsize=_MAX_ENTRIES)
-    def _parse(path: str, size: int, mtime_ns: int) -> T:
-        return parser(Path(path))
+    def _parse(*keys: tuple[str, int, int]) -> T:
+        return parser(*(Path(key[0]) for key in keys))
 
     @functools.wraps(parser)
-    def wrapper(path: os.PathLike | str) -> T:
-        path = Path(path).resolve()
+    def wrapper(*paths: os.PathLike | str) -> T:
+        resolved = [Path(p).resolve() for p in paths]
         try:
-            stat = path.stat()
+            stats = [p.stat() for p in resolved]
         except OSError:
-            return parser(path)  # the parser raises its own error naming the file
-        return _parse(str(path), stat.st_size, stat.st_mtime_ns)
+            return parser(*resolved)  # the parser raises its own error naming the file
+        return _parse(*((str(p), s.st_size, s.st_mtime_ns) for p, s in zip(resolved, stats)))
 
     wrapper.cache_clear = _parse.cache_clear  # type: ignore[attr-defined]
     return wrapper

@@ -17,10 +17,11 @@ def first_existing(root: Path, candidates: Iterable[str]) -> Path | None:
 def relative_name(path: Path, root: Path | None) -> str:
     """`path` relative to `root` when it lies below it (for metadata that should not depend on the machine)."""
     if root is not None:
-        try:
-            return str(Path(path).resolve().relative_to(Path(root).resolve()))
-        except ValueError:
-            pass
+        for candidate, base in ((Path(path), Path(root)), (Path(path).resolve(), Path(root).resolve())):
+            try:
+                return str(candidate.relative_to(base))
+            except ValueError:
+                pass
     return str(path)
 
 
