@@ -7,11 +7,12 @@ import numpy as np
 
 from nrsfm_bench.evaluation.presets import DEFAULT_PRESET, Preset, get_preset
 from nrsfm_bench.evaluation.procrustes import align
-from nrsfm_bench.geometry import center_masked, project, safe_ratio
+from nrsfm_bench.geometry import camera_scale, center_masked, project, safe_ratio
 
 MIN_VISIBLE_POINTS = 3
 STRESS_MAX_PAIRS = 10_000
-CHUNK_FRAMES = 8192
+STRESS_MAX_FRAMES = 5_000
+CHUNK_FRAMES = 2048
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,23 +65,30 @@ def reprojection_errors(S: np.ndarray, M: np.ndarray, W: np.ndarray, visible: np
     return np.sqrt(safe_ratio((residual ** 2).sum(axis=(1, 2)), (W_c ** 2).sum(axis=(1, 2))))
 
 
-def stress(X: np.ndarray, G: np.ndarray, visible: np.ndarray, frames: np.ndarray) -> float:
-    """Mean |d_X(p, q) − d_G(p, q)| over visible point pairs of the given frames.
+def stress(X: np.ndarray, G: np.ndarray, weights: np.ndarray) -> float:
+    """Mean |d_X(p, q) − d_G(p, q)| over the point pairs visible in both, over scored frames.
 
-    With more than `STRESS_MAX_PAIRS` pairs per frame, a fixed (seed 0) sample of that many pairs is used.
+    Needs no alignment. Cost is bounded: with more than `STRESS_MAX_FRAMES` frames or `STRESS_MAX_PAIRS`
+    pairs per frame, a fixed sample (seed 0, depending only on F and P) of that many frames / pairs is used.
+
+    Args:
+        X, G: (F, P, 3) prediction and ground truth (finite); weights: (F, P) bool, points to compare.
     """
-    P = X.shape[1]
+    F, P = weights.shape
+    rng = np.random.default_rng(0)
+    frames = np.flatnonzero(weights.any(1))
+    if frames.size > STRESS_MAX_FRAMES:
+        frames = np.sort(rng.choice(frames, STRESS_MAX_FRAMES, replace=False))
     i, j = np.triu_indices(P, k=1)
     if i.size > STRESS_MAX_PAIRS:
-        keep = np.sort(np.random.default_rng(0).choice(i.size, STRESS_MAX_PAIRS, replace=False))
+        keep = np.sort(rng.choice(i.size, STRESS_MAX_PAIRS, replace=False))
         i, j = i[keep], j[keep]
     total, count = 0.0, 0
     for start in range(0, frames.size, CHUNK_FRAMES):
         f = frames[start:start + CHUNK_FRAMES]
-        both = visible[f][:, i] & visible[f][:, j]
-        d_X = np.linalg.norm(X[f][:, i] - X[f][:, j], axis=-1)
-        d_G = np.linalg.norm(np.nan_to_num(G[f][:, i] - G[f][:, j]), axis=-1)
-        total += float((np.abs(d_X - d_G) * both).sum())
+        both = weights[f][:, i] & weights[f][:, j]
+        distance = lambda Y: np.sqrt(np.square(Y[f][:, i] - Y[f][:, j]).sum(-1))  # noqa: E731
+        total += float((np.abs(distance(X) - distance(G)) * both).sum())
         count += int(both.sum())
     return total / count if count else float("nan")
 
@@ -108,17 +116,18 @@ def evaluate(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = 
     F = X.shape[0]
     visible = np.ones(X.shape[:2], bool) if visible is None else np.asarray(visible, bool)
     visible = visible & np.isfinite(G).all(-1)
-    G = np.where(visible[..., None], G, 0.0)
+    if not visible.all():
+        G = np.where(visible[..., None], G, 0.0)
 
     if preset.camera_scale and M_pred is not None:
-        X = X * np.linalg.norm(M_pred, ord=2, axis=(1, 2))[:, None, None]
+        X = X * camera_scale(np.asarray(M_pred, dtype=np.float64))[:, None, None]
 
-    gt_norm = np.sqrt((G ** 2).sum(axis=(1, 2)))
+    gt_norm = np.sqrt(np.square(G).sum(axis=(1, 2)))
     scored = (visible.sum(1) >= MIN_VISIBLE_POINTS) & (gt_norm > 0)
     weights = visible & scored[:, None]
     X_aligned, G_compared = align(X, G, weights, **preset.alignment_options())
 
-    point_error = np.linalg.norm(X_aligned - G_compared, axis=-1) * weights  # (F, P)
+    point_error = np.sqrt(np.square(X_aligned - G_compared).sum(-1)) * weights  # (F, P)
     n_points = np.maximum(weights.sum(1), 1)
     if preset.error == "relative_frobenius":
         per_frame = np.sqrt((point_error ** 2).sum(1)) / np.where(scored, gt_norm, 1.0)
@@ -136,7 +145,7 @@ def evaluate(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = 
         e3d=_mean(per_frame[frames]),
         e3d_per_frame=per_frame,
         mpjpe=_mean((point_error.sum(1) / n_points)[frames]),
-        stress=stress(X, G, weights, frames),
+        stress=stress(X, G, weights),
         reprojection=reprojection,
         frames_scored=int(frames.size),
         unscored_frames=tuple(int(f) for f in np.flatnonzero(~scored)),
