@@ -180,6 +180,8 @@ def execute(prepared: PreparedRun, store: ResultsStore, *, data_root: str | os.P
         record = _record_head(prepared, seq, training, evaluated, root, root_origin)
         training_observations = seq.subset(training).observations()
         skip, reason = method.skip(training_observations)
+        if not skip and method.capabilities.inductive:  # unseen frames may hide points the training frames show
+            skip, reason = method.skip(seq.subset(evaluated).observations())
         if skip:
             record.update(status="skipped", skip_reason=reason, provenance=provenance())
             return store.put(record), False
