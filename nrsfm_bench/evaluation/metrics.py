@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Iterable
 
 import numpy as np
 
-from nrsfm_bench.evaluation.presets import DEFAULT_PRESET, Preset, get_preset
+from nrsfm_bench.evaluation.presets import DEFAULT_PRESET, PRESETS, Preset, get_preset
 from nrsfm_bench.evaluation.procrustes import align
 from nrsfm_bench.geometry import camera_scale, center_masked, project, safe_ratio
 
@@ -25,7 +26,7 @@ class Evaluation:
         e3d_per_frame: (F,) per-frame errors, NaN for unscored frames.
         mpjpe: mean per-point Euclidean error after the preset's alignment, in the data's units.
         stress: mean absolute difference of pairwise point distances, prediction vs ground truth, data units
-            (no alignment; camera scale moved into the shape when the preset says so).
+            (no alignment; the camera's scale moved into the shape when cameras are given; same in every preset).
         reprojection: mean over frames of `‖W_i − M_i X_i‖ / ‖W_i‖` with the method's own cameras
             (both sides centred over visible points), or None when the method gives no cameras.
         frames_scored: number of frames in the means.
@@ -109,47 +110,50 @@ def evaluate(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = 
         An Evaluation.
     """
     preset = get_preset(preset)
+    return evaluate_presets(S_pred, S_gt, visible, M_pred=M_pred, W=W, presets=(preset,))[preset.name]
+
+
+def evaluate_presets(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = None, *,
+                     M_pred: np.ndarray | None = None, W: np.ndarray | None = None,
+                     presets: Iterable[str | Preset] = tuple(PRESETS)) -> dict[str, Evaluation]:
+    """`evaluate` under several presets, sharing the preset-independent work (stress, reprojection).
+
+    Returns:
+        {preset name: Evaluation}.
+    """
     X = np.asarray(S_pred, dtype=np.float64)
     G = np.asarray(S_gt, dtype=np.float64)
     if X.shape != G.shape or X.ndim != 3 or X.shape[-1] != 3:
         raise ValueError(f"S_pred {X.shape} and S_gt {G.shape} must both be (F, P, 3)")
-    F = X.shape[0]
     visible = np.ones(X.shape[:2], bool) if visible is None else np.asarray(visible, bool)
     visible = visible & np.isfinite(G).all(-1)
     if not visible.all():
         G = np.where(visible[..., None], G, 0.0)
-
-    if preset.camera_scale and M_pred is not None:
-        X = X * camera_scale(np.asarray(M_pred, dtype=np.float64))[:, None, None]
+    X_scaled = X if M_pred is None else X * camera_scale(np.asarray(M_pred, dtype=np.float64))[:, None, None]
 
     gt_norm = np.sqrt(np.square(G).sum(axis=(1, 2)))
     scored = (visible.sum(1) >= MIN_VISIBLE_POINTS) & (gt_norm > 0)
     weights = visible & scored[:, None]
-    X_aligned, G_compared = align(X, G, weights, **preset.alignment_options())
-
-    point_error = np.sqrt(np.square(X_aligned - G_compared).sum(-1)) * weights  # (F, P)
-    n_points = np.maximum(weights.sum(1), 1)
-    if preset.error == "relative_frobenius":
-        per_frame = np.sqrt((point_error ** 2).sum(1)) / np.where(scored, gt_norm, 1.0)
-    else:  # Akhter: mean point distance in units of the mean per-coordinate std of the ground truth
-        per_frame = (point_error.sum(1) / n_points) / _akhter_unit(G, weights)
-    per_frame = np.where(scored, per_frame, np.nan)
     frames = np.flatnonzero(scored)
-
-    reprojection = None
+    shared = dict(stress=stress(X_scaled, G, weights), reprojection=None, frames_scored=int(frames.size),
+                  unscored_frames=tuple(int(f) for f in np.flatnonzero(~scored)))
     if M_pred is not None and W is not None:
-        reprojection = _mean(reprojection_errors(np.asarray(S_pred, float), np.asarray(M_pred, float),
-                                                 np.asarray(W, float), visible)[frames])
-    return Evaluation(
-        preset=preset.name,
-        e3d=_mean(per_frame[frames]),
-        e3d_per_frame=per_frame,
-        mpjpe=_mean((point_error.sum(1) / n_points)[frames]),
-        stress=stress(X, G, weights),
-        reprojection=reprojection,
-        frames_scored=int(frames.size),
-        unscored_frames=tuple(int(f) for f in np.flatnonzero(~scored)),
-    )
+        shared["reprojection"] = _mean(reprojection_errors(X, np.asarray(M_pred, float), np.asarray(W, float),
+                                                           visible)[frames])
+    results = {}
+    for preset in map(get_preset, presets):
+        X_aligned, G_compared = align(X_scaled if preset.camera_scale else X, G, weights,
+                                      **preset.alignment_options())
+        point_error = np.sqrt(np.square(X_aligned - G_compared).sum(-1)) * weights  # (F, P)
+        mean_point_error = point_error.sum(1) / np.maximum(weights.sum(1), 1)
+        if preset.error == "relative_frobenius":
+            per_frame = np.sqrt(np.square(point_error).sum(1)) / np.where(scored, gt_norm, 1.0)
+        else:  # Akhter: mean point distance in units of the mean per-coordinate std of the ground truth
+            per_frame = mean_point_error / _akhter_unit(G, weights)
+        per_frame = np.where(scored, per_frame, np.nan)
+        results[preset.name] = Evaluation(preset=preset.name, e3d=_mean(per_frame[frames]), e3d_per_frame=per_frame,
+                                          mpjpe=_mean(mean_point_error[frames]), **shared)
+    return results
 
 
 def _akhter_unit(G: np.ndarray, weights: np.ndarray) -> float:
