@@ -79,3 +79,15 @@ def test_report_writes_markdown_latex_csv(capsys, store_dir, tmp_path):
     assert status == 0 and "test_lift" in out and "±" in out
     assert (tmp_path / "rep" / "e3d_dnrsfm_all.tex").read_text().count(r"\toprule") == 1
     assert "mean,std,n" in (tmp_path / "rep" / "e3d_dnrsfm_all.csv").read_text().splitlines()[0].replace("method,dataset,", "")
+
+
+def test_tomasi_kanade_recovers_rigid_synthetic_and_flat_does_not(capsys, store_dir):
+    def e3d(method, preset):
+        status, out, _ = cli(capsys, "run", "--method", method, "--dataset", "synthetic", "--param",
+                             "dataset.rigid=true", "--preset", preset, "--store", str(store_dir), "--json")
+        assert status == 0
+        return json.loads(out)["metrics"]["e3d"]
+
+    for preset in ("dnrsfm", "akhter"):
+        assert e3d("tomasi_kanade", preset) < 1e-6
+        assert e3d("flat", preset) > 0.1

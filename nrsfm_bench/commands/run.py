@@ -7,11 +7,10 @@ import sys
 
 from tabulate import tabulate
 
-from nrsfm_bench.commands import add_data_option, add_store_option
+from nrsfm_bench.commands import (add_data_option, add_perturbation_options, add_store_option,
+                                  perturbation_from_args)
 from nrsfm_bench.config import parse_params
-from nrsfm_bench.errors import UsageError
 from nrsfm_bench.evaluation import DEFAULT_PRESET, get_preset
-from nrsfm_bench.perturbations import Perturbation
 from nrsfm_bench.runner import SPLITS, RunConfig, run
 from nrsfm_bench.store import ResultsStore, resolve_store
 
@@ -28,15 +27,12 @@ def add_parsers(subparsers) -> None:
     parser.add_argument("--preset", default=DEFAULT_PRESET, help="e3D convention to print (all are stored)")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="method.<name>=<value> or dataset.<name>=<value>; repeatable")
-    parser.add_argument("--noise", type=float, default=0.0, help="Gaussian noise ratio ‖noise‖/‖W‖ to add")
-    parser.add_argument("--missing", type=float, default=0.0, help="fraction of points to hide at random")
-    parser.add_argument("--train-fraction", type=float, default=1.0,
-                        help="inductive methods train on this fraction of the training frames")
     parser.add_argument("--json", action="store_true", help="print the run record as JSON")
     parser.add_argument("--force", action="store_true", help="run again even if the store has this configuration")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="torch device")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_perturbation_options(parser)
     add_store_option(parser)
     add_data_option(parser)
     parser.set_defaults(func=command_run)
@@ -45,10 +41,7 @@ def add_parsers(subparsers) -> None:
 def command_run(args: argparse.Namespace) -> int:
     params = parse_params(args.param)
     preset = get_preset(args.preset).name
-    try:
-        perturbation = Perturbation(noise=args.noise, missing=args.missing, train_fraction=args.train_fraction)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    perturbation = perturbation_from_args(args)
     config = RunConfig(method=args.method, dataset=args.dataset, method_params=params["method"],
                        dataset_params=params["dataset"], split=args.split, seed=args.seed, perturbation=perturbation)
     store = ResultsStore(resolve_store(args.store))
