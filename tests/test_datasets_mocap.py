@@ -336,3 +336,10 @@ def test_cmu_official_asf_amc_layout_is_found(data_root, tmp_path):
     assert seq.F == 343 and seq.meta["trials"][0]["file"] == "cmu_mocap/all_asfamc/subjects/02/02_01.amc"
     with pytest.raises(DataNotFoundError, match="no BVH trial"):
         CmuMocap(subject="02", format="bvh").load(tmp_path)
+
+
+@pytest.mark.realdata
+def test_partial_subject_status_lists_the_missing_trials(data_root):
+    status = CmuMocap(subject="43").status(data_root)
+    assert status.found and status.missing == ("trial 43_02", "trial 43_03")
+    assert CmuMocap(subject="02").status(data_root).missing == ()  # trial count unknown: nothing to list

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nrsfm_bench.datasets import asf_amc, bvh
-from nrsfm_bench.datasets.base import Dataset
+from nrsfm_bench.datasets.base import Dataset, DatasetStatus
 from nrsfm_bench.datasets.layout import relative_name, root_or_default
 from nrsfm_bench.datasets.projection import random_orthographic_views
 from nrsfm_bench.errors import DataFormatError, DataNotFoundError
@@ -210,6 +210,17 @@ class CmuMocap(Dataset):
         if fmt == "asf_amc":
             return [root / FOLDER / "all_asfamc" / "subjects" / self.subject / f"{first}.amc"]
         return [root / FOLDER / "bvh" / self.subject / f"{first}.bvh"]
+
+    def status(self, root: Path) -> DatasetStatus:
+        """Found when any trial is present; `missing` lists the absent trials of a subject whose trial count is
+        known (the dataset then loads, partially: metadata records the missing trials)."""
+        fmt, trials = self.trials(root)
+        if not trials:
+            return super().status(root)
+        total = KNOWN_TRIALS.get(self.subject, 0)
+        present = {t.number for t in trials}
+        absent = tuple(f"trial {self.subject}_{k:02d}" for k in range(1, total + 1) if k not in present)
+        return DatasetStatus(True, root, absent)
 
     def check_present(self, root: Path) -> None:
         if not self.trials(root)[1]:
