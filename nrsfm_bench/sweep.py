@@ -63,6 +63,7 @@ class Outcome:
         seconds: wall time of the run in the worker.
         summary: e3D (dnrsfm) of the run's main group, or the skip reason / error message.
         record, arrays: the record and reconstruction arrays, when the worker computed in a private store.
+        error_type: the exception class name of a failed run.
     """
 
     key: str
@@ -72,6 +73,7 @@ class Outcome:
     summary: str
     record: dict | None = None
     arrays: dict | None = None
+    error_type: str = ""
 
 
 def import_modules(modules: Iterable[str]) -> None:
@@ -84,15 +86,20 @@ def import_modules(modules: Iterable[str]) -> None:
 
 
 def task_label(config: RunConfig) -> str:
-    level = ", ".join(f"{k}={v}" for k, v in config.perturbation.to_dict().items())
+    level = config.perturbation.label()
     return f"{config.method} · {config.dataset} · seed {config.seed}" + (f" · {level}" if level else "")
 
 
 def make_plan(spec: SweepSpec, store: ResultsStore, force: bool = False) -> Plan:
     """Build every run of `spec` (unknown names and parameters fail here, before anything runs)."""
     import_modules(spec.imports)
+    return plan_configs(spec.configs(), store, force)
+
+
+def plan_configs(configs: Iterable[RunConfig], store: ResultsStore, force: bool = False) -> Plan:
+    """Build every run of `configs`, drop those no method can do, and find those the store already has."""
     tasks, not_applicable = [], []
-    for config in spec.configs():
+    for config in configs:
         prepared: PreparedRun = prepare(config)
         if config.perturbation.train_fraction != 1 and not prepared.method.capabilities.inductive:
             not_applicable.append((task_label(config), "per-sequence method: a training fraction does not apply"))
@@ -132,7 +139,8 @@ def run_task(config: RunConfig, store_root: str | None, data_root: str | None, i
                        record if send_back else None, arrays)
     except Exception as error:  # noqa: BLE001 - one failed run must not stop the sweep; it is reported
         message = str(error) if isinstance(error, NrsfmError) else f"{type(error).__name__}: {error}"
-        return Outcome("", label, "failed", time.perf_counter() - start, message.splitlines()[0] if message else "")
+        return Outcome("", label, "failed", time.perf_counter() - start, message.splitlines()[0] if message else "",
+                       error_type=type(error).__name__)
 
 
 # ------------------------------------------------------------------------------------------------ progress
@@ -192,13 +200,13 @@ def _dask_outcomes(tasks: list[Task], scheduler: Any, call: Callable[[RunConfig]
 
 @dataclasses.dataclass
 class SweepResult:
-    """Counts of a finished sweep and the runs that failed (label, message)."""
+    """Counts of a finished sweep and the runs that failed (label, message, exception class name)."""
 
     total: int
     stored_before: int
     ok: int = 0
     skipped: int = 0
-    failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    failed: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
 
     @property
     def ran(self) -> int:
@@ -232,7 +240,7 @@ def execute_plan(plan: Plan, store: ResultsStore, *, backend: str = "joblib", jo
         if outcome.record is not None:
             store.put(outcome.record, outcome.arrays)
         if outcome.status == "failed":
-            result.failed.append((outcome.label, outcome.summary))
+            result.failed.append((outcome.label, outcome.summary, outcome.error_type))
         elif outcome.status == "skipped":
             result.skipped += 1
         else:

@@ -129,6 +129,6 @@ def command_sweep(args: argparse.Namespace) -> int:
         return 130
     print(f"sweep done: {result.ok} ok, {result.skipped} skipped (method cannot run on the data), "
           f"{len(result.failed)} failed; {result.stored_before} were already stored; store: {store.root}")
-    for label, message in result.failed:
+    for label, message, _ in result.failed:
         print(f"  failed: {label}: {message}")
     return 1 if result.failed else 0
