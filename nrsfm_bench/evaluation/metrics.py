@@ -85,6 +85,48 @@ def stress(X: np.ndarray, G: np.ndarray, visible: np.ndarray, frames: np.ndarray
     return total / count if count else float("nan")
 
 
+@dataclasses.dataclass(frozen=True)
+class Alignment:
+    """Predictions aligned to ground truth exactly as the evaluator scores them under one preset.
+
+    Attributes:
+        X: (F, P, 3) predictions before alignment (camera scale moved in when the preset says so).
+        G: (F, P, 3) ground truth, zeros at hidden or non-finite points.
+        visible: (F, P) points visible with finite ground truth.
+        scored: (F,) frames with ≥ 3 such points and a non-zero ground truth.
+        weights: (F, P) `visible` restricted to scored frames (the alignment's weights).
+        X_aligned, G_compared: (F, P, 3) the outputs of `procrustes.align` with the preset's options.
+    """
+
+    X: np.ndarray
+    G: np.ndarray
+    visible: np.ndarray
+    scored: np.ndarray
+    weights: np.ndarray
+    X_aligned: np.ndarray
+    G_compared: np.ndarray
+
+
+def align_to_ground_truth(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = None, *,
+                          M_pred: np.ndarray | None = None, preset: str | Preset = DEFAULT_PRESET) -> Alignment:
+    """The preset's alignment of S_pred (F, P, 3) to S_gt (F, P, 3), used by `evaluate` and by figures."""
+    preset = get_preset(preset)
+    X = np.asarray(S_pred, dtype=np.float64)
+    G = np.asarray(S_gt, dtype=np.float64)
+    if X.shape != G.shape or X.ndim != 3 or X.shape[-1] != 3:
+        raise ValueError(f"S_pred {X.shape} and S_gt {G.shape} must both be (F, P, 3)")
+    visible = np.ones(X.shape[:2], bool) if visible is None else np.asarray(visible, bool)
+    visible = visible & np.isfinite(G).all(-1)
+    G = np.where(visible[..., None], G, 0.0)
+    if preset.camera_scale and M_pred is not None:
+        X = X * np.linalg.norm(M_pred, ord=2, axis=(1, 2))[:, None, None]
+    gt_norm = np.sqrt((G ** 2).sum(axis=(1, 2)))
+    scored = (visible.sum(1) >= MIN_VISIBLE_POINTS) & (gt_norm > 0)
+    weights = visible & scored[:, None]
+    X_aligned, G_compared = align(X, G, weights, **preset.alignment_options())
+    return Alignment(X, G, visible, scored, weights, X_aligned, G_compared)
+
+
 def evaluate(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = None, *,
              M_pred: np.ndarray | None = None, W: np.ndarray | None = None,
              preset: str | Preset = DEFAULT_PRESET) -> Evaluation:
@@ -101,22 +143,11 @@ def evaluate(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = 
         An Evaluation.
     """
     preset = get_preset(preset)
-    X = np.asarray(S_pred, dtype=np.float64)
-    G = np.asarray(S_gt, dtype=np.float64)
-    if X.shape != G.shape or X.ndim != 3 or X.shape[-1] != 3:
-        raise ValueError(f"S_pred {X.shape} and S_gt {G.shape} must both be (F, P, 3)")
-    F = X.shape[0]
-    visible = np.ones(X.shape[:2], bool) if visible is None else np.asarray(visible, bool)
-    visible = visible & np.isfinite(G).all(-1)
-    G = np.where(visible[..., None], G, 0.0)
-
-    if preset.camera_scale and M_pred is not None:
-        X = X * np.linalg.norm(M_pred, ord=2, axis=(1, 2))[:, None, None]
-
+    aligned = align_to_ground_truth(S_pred, S_gt, visible, M_pred=M_pred, preset=preset)
+    X, G, scored, weights = aligned.X, aligned.G, aligned.scored, aligned.weights
+    X_aligned, G_compared = aligned.X_aligned, aligned.G_compared
     gt_norm = np.sqrt((G ** 2).sum(axis=(1, 2)))
-    scored = (visible.sum(1) >= MIN_VISIBLE_POINTS) & (gt_norm > 0)
-    weights = visible & scored[:, None]
-    X_aligned, G_compared = align(X, G, weights, **preset.alignment_options())
+    visible = aligned.visible
 
     point_error = np.linalg.norm(X_aligned - G_compared, axis=-1) * weights  # (F, P)
     n_points = np.maximum(weights.sum(1), 1)
