@@ -166,6 +166,14 @@ class Perturbation:
             data.update({name: getattr(self, name) for name in block})
         return data
 
+    def label(self) -> str:
+        """A short human-readable form: "noise=0.05, occlusion=0.1 (10×4 blocks)"; "" for no perturbation."""
+        data = self.to_dict()
+        parts = [f"{k}={v}" for k, v in data.items() if not k.startswith("occlusion")]
+        if self.occlusion:
+            parts.append(f"occlusion={self.occlusion} ({self.occlusion_frames}×{self.occlusion_points} blocks)")
+        return ", ".join(parts)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Perturbation":
         """The perturbation a record's `perturbation` field (or a sweep's level) describes.

@@ -94,6 +94,68 @@ def stress(X: np.ndarray, G: np.ndarray, weights: np.ndarray) -> float:
     return total / count if count else float("nan")
 
 
+@dataclasses.dataclass(frozen=True)
+class Alignment:
+    """Predictions aligned to ground truth exactly as the evaluator scores them under one preset.
+
+    Attributes:
+        X: (F, P, 3) predictions before alignment (camera scale moved in when the preset says so).
+        G: (F, P, 3) ground truth, zeros at hidden or non-finite points.
+        visible: (F, P) points visible with finite ground truth.
+        scored: (F,) frames with ≥ 3 such points and a non-zero ground truth.
+        weights: (F, P) `visible` restricted to scored frames (the alignment's weights).
+        X_aligned, G_compared: (F, P, 3) the outputs of `procrustes.align` with the preset's options.
+    """
+
+    X: np.ndarray
+    G: np.ndarray
+    visible: np.ndarray
+    scored: np.ndarray
+    weights: np.ndarray
+    X_aligned: np.ndarray
+    G_compared: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class _Inputs:
+    """Validated evaluator inputs shared by every preset: X (F, P, 3), X scaled by the cameras' σ₁, G with
+    zeros where not visible, visible / weights (F, P), scored (F,) and the ground-truth norms (F,)."""
+
+    X: np.ndarray
+    X_scaled: np.ndarray
+    G: np.ndarray
+    visible: np.ndarray
+    scored: np.ndarray
+    weights: np.ndarray
+    gt_norm: np.ndarray
+
+    @classmethod
+    def prepare(cls, S_pred, S_gt, visible, M_pred) -> "_Inputs":
+        X = np.asarray(S_pred, dtype=np.float64)
+        G = np.asarray(S_gt, dtype=np.float64)
+        if X.shape != G.shape or X.ndim != 3 or X.shape[-1] != 3:
+            raise ValueError(f"S_pred {X.shape} and S_gt {G.shape} must both be (F, P, 3)")
+        visible = np.ones(X.shape[:2], bool) if visible is None else np.asarray(visible, bool)
+        visible = visible & np.isfinite(G).all(-1)
+        if not visible.all():
+            G = np.where(visible[..., None], G, 0.0)
+        X_scaled = X if M_pred is None else X * camera_scale(np.asarray(M_pred, dtype=np.float64))[:, None, None]
+        gt_norm = np.sqrt(np.square(G).sum(axis=(1, 2)))
+        scored = (visible.sum(1) >= MIN_VISIBLE_POINTS) & (gt_norm > 0)
+        return cls(X, X_scaled, G, visible, scored, visible & scored[:, None], gt_norm)
+
+    def align(self, preset: Preset) -> Alignment:
+        X = self.X_scaled if preset.camera_scale else self.X
+        X_aligned, G_compared = align(X, self.G, self.weights, **preset.alignment_options())
+        return Alignment(X, self.G, self.visible, self.scored, self.weights, X_aligned, G_compared)
+
+
+def align_to_ground_truth(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = None, *,
+                          M_pred: np.ndarray | None = None, preset: str | Preset = DEFAULT_PRESET) -> Alignment:
+    """The preset's alignment of S_pred (F, P, 3) to S_gt (F, P, 3), as scored by `evaluate` (for figures)."""
+    return _Inputs.prepare(S_pred, S_gt, visible, M_pred).align(get_preset(preset))
+
+
 def evaluate(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = None, *,
              M_pred: np.ndarray | None = None, W: np.ndarray | None = None,
              preset: str | Preset = DEFAULT_PRESET) -> Evaluation:
@@ -121,35 +183,23 @@ def evaluate_presets(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray |
     Returns:
         {preset name: Evaluation}.
     """
-    X = np.asarray(S_pred, dtype=np.float64)
-    G = np.asarray(S_gt, dtype=np.float64)
-    if X.shape != G.shape or X.ndim != 3 or X.shape[-1] != 3:
-        raise ValueError(f"S_pred {X.shape} and S_gt {G.shape} must both be (F, P, 3)")
-    visible = np.ones(X.shape[:2], bool) if visible is None else np.asarray(visible, bool)
-    visible = visible & np.isfinite(G).all(-1)
-    if not visible.all():
-        G = np.where(visible[..., None], G, 0.0)
-    X_scaled = X if M_pred is None else X * camera_scale(np.asarray(M_pred, dtype=np.float64))[:, None, None]
-
-    gt_norm = np.sqrt(np.square(G).sum(axis=(1, 2)))
-    scored = (visible.sum(1) >= MIN_VISIBLE_POINTS) & (gt_norm > 0)
-    weights = visible & scored[:, None]
+    inputs = _Inputs.prepare(S_pred, S_gt, visible, M_pred)
+    scored, weights = inputs.scored, inputs.weights
     frames = np.flatnonzero(scored)
-    shared = dict(stress=stress(X_scaled, G, weights), reprojection=None, frames_scored=int(frames.size),
-                  unscored_frames=tuple(int(f) for f in np.flatnonzero(~scored)))
+    shared = dict(stress=stress(inputs.X_scaled, inputs.G, weights), reprojection=None,
+                  frames_scored=int(frames.size), unscored_frames=tuple(int(f) for f in np.flatnonzero(~scored)))
     if M_pred is not None and W is not None:
-        shared["reprojection"] = _mean(reprojection_errors(X, np.asarray(M_pred, float), np.asarray(W, float),
-                                                           visible)[frames])
+        shared["reprojection"] = _mean(reprojection_errors(inputs.X, np.asarray(M_pred, float),
+                                                           np.asarray(W, float), inputs.visible)[frames])
     results = {}
     for preset in map(get_preset, presets):
-        X_aligned, G_compared = align(X_scaled if preset.camera_scale else X, G, weights,
-                                      **preset.alignment_options())
-        point_error = np.sqrt(np.square(X_aligned - G_compared).sum(-1)) * weights  # (F, P)
+        aligned = inputs.align(preset)
+        point_error = np.sqrt(np.square(aligned.X_aligned - aligned.G_compared).sum(-1)) * weights  # (F, P)
         mean_point_error = point_error.sum(1) / np.maximum(weights.sum(1), 1)
         if preset.error == "relative_frobenius":
-            per_frame = np.sqrt(np.square(point_error).sum(1)) / np.where(scored, gt_norm, 1.0)
+            per_frame = np.sqrt(np.square(point_error).sum(1)) / np.where(scored, inputs.gt_norm, 1.0)
         else:  # Akhter: mean point distance in units of the mean per-coordinate std of the ground truth
-            per_frame = mean_point_error / _akhter_unit(G, weights)
+            per_frame = mean_point_error / _akhter_unit(inputs.G, weights)
         per_frame = np.where(scored, per_frame, np.nan)
         results[preset.name] = Evaluation(preset=preset.name, e3d=_mean(per_frame[frames]), e3d_per_frame=per_frame,
                                           mpjpe=_mean(mean_point_error[frames]), **shared)
