@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from nrsfm_bench.baselines.basis_size import choose_K
-from nrsfm_bench.baselines.factorization import (cameras_from_blocks, low_rank_factorize, metric_upgrade_rigid,
-                                                 rigid_shape_given_cameras, row_mask, stack_frames)
+from nrsfm_bench.baselines.factorization import rigid_factorization
 from nrsfm_bench.baselines.memory import FLOAT, require_memory
 from nrsfm_bench.geometry import orthonormalize_camera
 from nrsfm_bench.method import Capabilities, PerSequenceMethod, Reconstruction
@@ -116,12 +115,7 @@ class EmPpca(PerSequenceMethod):
         rigid residuals (in-plane only: EM recovers their depth)."""
         F, P = seq.F, seq.P
         vis = seq.visible.astype(float)
-        mask = row_mask(seq.visible) if seq.has_missing else None
-        rigid = low_rank_factorize(stack_frames(seq.W), 3, mask, iterations=self.init_iterations)
-        Q, _ = metric_upgrade_rigid(rigid.A)
-        R = cameras_from_blocks(rigid.A, Q)
-        T = rigid.t.reshape(F, 2)
-        mean = rigid_shape_given_cameras(seq.W, seq.visible, R, T)
+        R, T, mean, _ = rigid_factorization(seq.W, seq.visible, iterations=self.init_iterations)
         residual = (seq.W - mean @ R.transpose(0, 2, 1) - T[:, None, :]) * vis[..., None]
         back = (residual @ R).reshape(F, 3 * P)
         _, s, Vt = np.linalg.svd(back, full_matrices=False)
