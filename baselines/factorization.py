@@ -15,6 +15,8 @@ from nrsfm_bench.errors import MethodFailure
 from nrsfm_bench.geometry import orthonormalize_camera
 
 PULL = 1e-7  # weight of the pull towards the SDP solution in the rotation polish (relative to the Jacobian)
+SCREEN_EVALUATIONS = 40    # Levenberg–Marquardt evaluations of each start of the orthonormal metric upgrade
+POLISH_EVALUATIONS = 300   # ... and of the final polish of the best start
 CHUNK_ROWS = 4096  # rows of a constraint or normal-equation block built at once (bounds temporary memory)
 
 
@@ -240,17 +242,20 @@ def metric_upgrade_orthonormal(A: np.ndarray, refine: bool = True, restarts: int
     Q, clipped = nearest_psd_factor(L, 3)
     blocks = frame_blocks(A)
     args = (blocks[:, 0], blocks[:, 1])
-    polish = lambda start: least_squares(  # noqa: E731
+    polish = lambda start, evaluations: least_squares(  # noqa: E731
         _orthonormal_residuals, start.ravel(), jac=_orthonormal_jacobian, args=args, method="lm",
-        max_nfev=300, ftol=1e-15, xtol=1e-15, gtol=1e-15).x.reshape(n, 3)
+        max_nfev=evaluations, ftol=1e-15, xtol=1e-15, gtol=1e-15).x.reshape(n, 3)
     rms = lambda q: float(np.sqrt(np.mean(_orthonormal_residuals(q.ravel(), *args) ** 2)))  # noqa: E731
-    best, best_start = (polish(Q) if refine else Q), 0
+    best, best_start = (polish(Q, SCREEN_EVALUATIONS) if refine else Q), 0
     if refine and restarts:
         rng = np.random.default_rng(seed)
-        for start in range(1, restarts + 1):
-            candidate = polish(rng.standard_normal(Q.shape) * np.linalg.norm(Q) / np.sqrt(Q.size))
+        for start in range(1, restarts + 1):       # short polishes screen the starts; the best is finished
+            candidate = polish(rng.standard_normal(Q.shape) * np.linalg.norm(Q) / np.sqrt(Q.size),
+                               SCREEN_EVALUATIONS)
             if rms(candidate) < rms(best):
                 best, best_start = candidate, start
+    if refine:
+        best = polish(best, POLISH_EVALUATIONS)
     return best, {"gram_clipped": clipped, "metric_residual": rms(best), "metric_start": best_start}
 
 

@@ -29,7 +29,7 @@ class PointTrajectoryApproach(PerSequenceMethod):
     capabilities = Capabilities(inductive=False, missing_data=True, temporal_order=True)
     test_parameters = {"K": 3, "iterations": 50, "restarts": 2}
 
-    def __init__(self, *, K: int | None = None, restarts: int = 5, iterations: int = 500, tol: float = 1e-10,
+    def __init__(self, *, K: int | None = None, restarts: int = 10, iterations: int = 500, tol: float = 1e-10,
                  seed: int = 0):
         """
         Args:
