@@ -14,6 +14,9 @@ from scipy.optimize import least_squares
 from nrsfm_bench.errors import MethodFailure
 from nrsfm_bench.geometry import orthonormalize_camera
 
+PULL = 1e-7  # weight of the pull towards the SDP solution in the rotation polish (relative to the Jacobian)
+SCREEN_EVALUATIONS = 40    # Levenberg–Marquardt evaluations of each start of the orthonormal metric upgrade
+POLISH_EVALUATIONS = 300   # ... and of the final polish of the best start
 CHUNK_ROWS = 4096  # rows of a constraint or normal-equation block built at once (bounds temporary memory)
 
 
@@ -71,6 +74,21 @@ def _masked_normal_equations(X: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (mask.T.astype(X.dtype) @ outer).reshape(mask.shape[1], r, r)
 
 
+def solve_masked_columns(D: np.ndarray, Y: np.ndarray, mask: np.ndarray | None,
+                         damping: float = 1e-12) -> np.ndarray:
+    """Least squares `min_X Σ_{j,p observed} (Y_jp − D_j x_p)²`, one column x_p per column of Y.
+
+    Args:
+        D: (N, r) design; Y: (N, P) targets; mask: (N, P) bool, or None when every entry is observed.
+    Returns:
+        X: (r, P).
+    """
+    if mask is None:
+        return np.linalg.lstsq(D, Y, rcond=None)[0]
+    rhs = (Y * mask).T @ D                                                           # (P, r)
+    return _batched_solve(_masked_normal_equations(D, mask), rhs, damping).T
+
+
 def low_rank_factorize(Wm: np.ndarray, rank: int, mask: np.ndarray | None = None, *, iterations: int = 500,
                        tol: float = 1e-10, damping: float = 1e-9) -> Factorization:
     """Rank-`rank` factorisation with a translation: `Wm ≈ A B + t 1ᵀ` over the observed entries.
@@ -115,8 +133,7 @@ def low_rank_factorize(Wm: np.ndarray, rank: int, mask: np.ndarray | None = None
     previous, converged, sweep = np.inf, False, 0
     for sweep in range(1, iterations + 1):
         # structure: each column b_p from the rows that observe point p
-        rhs = ((Wm - t[:, None]) * weight).T @ A                                     # (P, r)
-        B = _batched_solve(_masked_normal_equations(A, mask), rhs, damping).T       # (r, P)
+        B = solve_masked_columns(A, Wm - t[:, None], mask, damping)                 # (r, P)
         # motion: each row [a_j, t_j] from the points it observes
         B1 = np.vstack([B, np.ones((1, P))])                                         # (r+1, P)
         rhs = (Wm * weight) @ B1.T                                                   # (2F, r+1)
@@ -180,36 +197,66 @@ def nearest_psd_factor(L: np.ndarray, rank: int) -> tuple[np.ndarray, bool]:
     return vectors * np.sqrt(values), clipped
 
 
-def _rigid_residuals(q: np.ndarray, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
-    Q = q.reshape(3, 3)
+def _orthonormal_residuals(q: np.ndarray, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
+    """Residuals of `‖a₁Q‖² = ‖a₂Q‖² = 1`, `a₁Q·a₂Q = 0` per frame; a1, a2: (F, n); q: Q (n, 3) flattened."""
+    Q = q.reshape(a1.shape[1], 3)
     m1, m2 = a1 @ Q, a2 @ Q
     return np.concatenate([(m1 * m1).sum(1) - 1, (m2 * m2).sum(1) - 1, (m1 * m2).sum(1)])
 
 
-def metric_upgrade_rigid(A: np.ndarray, refine: bool = True) -> tuple[np.ndarray, dict]:
-    """The corrective transform Q (3×3) making the affine cameras `A_i Q` orthonormal (Tomasi & Kanade).
+def _orthonormal_jacobian(q: np.ndarray, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
+    """Jacobian of `_orthonormal_residuals` with respect to q: (3F, 3n)."""
+    Q = q.reshape(a1.shape[1], 3)
+    m1, m2 = a1 @ Q, a2 @ Q
+    outer = lambda a, m: (a[:, :, None] * m[:, None, :]).reshape(len(a), -1)  # noqa: E731  d(aQ·m)/dQ
+    return np.vstack([2 * outer(a1, m1), 2 * outer(a2, m2), outer(a1, m2) + outer(a2, m1)])
 
-    Solves the orthonormality constraints `a₁ᵀLa₁ = a₂ᵀLa₂ = 1`, `a₁ᵀLa₂ = 0` for the symmetric L = Q Qᵀ by
-    linear least squares, takes the nearest positive semi-definite L when the solution is not positive
-    definite, then (when `refine`) polishes Q on the same constraints by Gauss–Newton (`scipy least_squares`),
-    which also repairs a clipped, non-PD start.
+
+def metric_upgrade_orthonormal(A: np.ndarray, refine: bool = True, restarts: int = 0,
+                               seed: int = 0) -> tuple[np.ndarray, dict]:
+    """A transform Q (n×3) making every frame's block `A_i Q` an orthonormal camera.
+
+    Tomasi & Kanade's metric upgrade (n = 3), and Akhter et al.'s for the trajectory basis (n = 3K, where the
+    constant first DCT vector makes `A_i Q` the camera itself up to one known scale). Solves the
+    orthonormality constraints `a₁ᵀLa₁ = a₂ᵀLa₂ = 1`, `a₁ᵀLa₂ = 0` for the symmetric L = Q Qᵀ by linear least
+    squares (minimum-norm when they leave L undetermined), takes the nearest rank-3 positive semi-definite L
+    (this handles a solution that is not positive definite), then (when `refine`) polishes Q on the same
+    constraints by Levenberg–Marquardt, which also repairs a clipped start.
+
+    For n > 3 the constraints have spurious near-solutions that trap the polish; `restarts` more polishes
+    from seeded random starts (scaled like the linear start) are run and the lowest residual wins.
 
     Args:
-        A: (2F, 3) affine motion matrix.
+        A: (2F, n) affine motion matrix.
+        refine: polish by Levenberg–Marquardt.
+        restarts: extra random starts of the polish; seed: their seed.
     Returns:
-        Q (3, 3) and diagonostics {"gram_clipped": bool, "metric_residual": rms constraint residual}.
+        Q (n, 3) and diagnostics {"gram_clipped": bool, "metric_residual": rms constraint residual,
+        "metric_start": 0 for the linear start, j for the j-th random start}.
     """
+    n = A.shape[1]
     c11, c22, c12 = orthonormality_rows(A)
     C = np.concatenate([c11, c22, c12])
     rhs = np.concatenate([np.ones(len(c11)), np.ones(len(c22)), np.zeros(len(c12))])
-    L = sym_from_upper(np.linalg.lstsq(C, rhs, rcond=None)[0], 3)
+    L = sym_from_upper(np.linalg.lstsq(C, rhs, rcond=None)[0], n)
     Q, clipped = nearest_psd_factor(L, 3)
     blocks = frame_blocks(A)
+    args = (blocks[:, 0], blocks[:, 1])
+    polish = lambda start, evaluations: least_squares(  # noqa: E731
+        _orthonormal_residuals, start.ravel(), jac=_orthonormal_jacobian, args=args, method="lm",
+        max_nfev=evaluations, ftol=1e-15, xtol=1e-15, gtol=1e-15).x.reshape(n, 3)
+    rms = lambda q: float(np.sqrt(np.mean(_orthonormal_residuals(q.ravel(), *args) ** 2)))  # noqa: E731
+    best, best_start = (polish(Q, SCREEN_EVALUATIONS) if refine else Q), 0
+    if refine and restarts:
+        rng = np.random.default_rng(seed)
+        for start in range(1, restarts + 1):       # short polishes screen the starts; the best is finished
+            candidate = polish(rng.standard_normal(Q.shape) * np.linalg.norm(Q) / np.sqrt(Q.size),
+                               SCREEN_EVALUATIONS)
+            if rms(candidate) < rms(best):
+                best, best_start = candidate, start
     if refine:
-        Q = least_squares(_rigid_residuals, Q.ravel(), args=(blocks[:, 0], blocks[:, 1]), method="lm",
-                          max_nfev=200).x.reshape(3, 3)
-    residual = _rigid_residuals(Q.ravel(), blocks[:, 0], blocks[:, 1])
-    return Q, {"gram_clipped": clipped, "metric_residual": float(np.sqrt(np.mean(residual ** 2)))}
+        best = polish(best, POLISH_EVALUATIONS)
+    return best, {"gram_clipped": clipped, "metric_residual": rms(best), "metric_start": best_start}
 
 
 # ----------------------------------------------------------------------------------------------- cameras and shapes
@@ -314,8 +361,36 @@ def metric_upgrade_trace_norm(A: np.ndarray, K: int, *, trace_weight: float = 0.
     Q, _ = nearest_psd_factor(X, 3)
     a1, a2 = blocks[:, 0], blocks[:, 1]
     if refine:
-        Q = least_squares(_nonrigid_residuals, Q.ravel(), jac=_nonrigid_jacobian, args=(a1, a2), method="lm",
-                          max_nfev=200).x.reshape(n, 3)
+        # The exact solutions form a continuum (any combination of the K basis shapes gives valid cameras, and
+        # any rotation of Q), so a small pull towards the SDP solution keeps the polish well posed and
+        # reproducible: without it, last-bit differences of BLAS results drift along the valley.
+        q0 = Q.ravel().copy()
+        pull = PULL * np.linalg.norm(_nonrigid_jacobian(q0, a1, a2)) / np.sqrt(q0.size)
+        Q = least_squares(lambda q: np.concatenate([_nonrigid_residuals(q, a1, a2), pull * (q - q0)]), q0,
+                          jac=lambda q: np.vstack([_nonrigid_jacobian(q, a1, a2), pull * np.eye(q0.size)]),
+                          method="lm", max_nfev=200).x.reshape(n, 3)
     residual = _nonrigid_residuals(Q.ravel(), a1, a2)
     return Q, {"sdp_iterations": iteration, "sdp_converged": converged, "gram_rank3_share": rank3_share,
                "metric_residual": float(np.sqrt(np.mean(residual ** 2)))}
+
+
+def rigid_factorization(W: np.ndarray, visible: np.ndarray, *, iterations: int = 500,
+                        tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Tomasi–Kanade: rank-3 factorisation (masked when points are hidden), metric upgrade, one rigid shape.
+
+    Args:
+        W: (F, P, 2) observations; visible: (F, P).
+        iterations, tol: alternation settings of the masked factorisation.
+    Returns:
+        M: (F, 2, 3) orthonormal cameras; T: (F, 2) projected centroids; shape: (P, 3) centred; diagnostics.
+    """
+    F = W.shape[0]
+    mask = None if visible.all() else row_mask(visible)
+    factors = low_rank_factorize(stack_frames(W), 3, mask, iterations=iterations, tol=tol)
+    Q, metric = metric_upgrade_orthonormal(factors.A)
+    M = cameras_from_blocks(factors.A, Q)
+    T = factors.t.reshape(F, 2)
+    shape = rigid_shape_given_cameras(W, visible, M, T)
+    info = {"factorization_rmse": factors.rmse, "iterations": factors.iterations, "converged": factors.converged,
+            **metric}
+    return M, T, shape, info

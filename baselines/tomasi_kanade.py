@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nrsfm_bench.baselines.factorization import (cameras_from_blocks, low_rank_factorize, metric_upgrade_rigid,
-                                                 rigid_shape_given_cameras, row_mask, stack_frames)
+from nrsfm_bench.baselines.factorization import rigid_factorization
 from nrsfm_bench.baselines.memory import FLOAT, require_memory
 from nrsfm_bench.method import Capabilities, PerSequenceMethod, Reconstruction
 from nrsfm_bench.registry import register_method
@@ -32,12 +31,5 @@ class TomasiKanade(PerSequenceMethod):
         F, P = seq.F, seq.P
         require_memory(self.registry_name, 6 * 2 * F * P * FLOAT, f"about six copies of the {2 * F} x {P} "
                        "measurement matrix")
-        mask = None if not seq.has_missing else row_mask(seq.visible)
-        factors = low_rank_factorize(stack_frames(seq.W), 3, mask, iterations=self.iterations, tol=self.tol)
-        Q, metric = metric_upgrade_rigid(factors.A)
-        M = cameras_from_blocks(factors.A, Q)
-        shape = rigid_shape_given_cameras(seq.W, seq.visible, M, factors.t.reshape(F, 2))
-        S = np.broadcast_to(shape, (F, P, 3)).copy()
-        info = {"factorization_rmse": factors.rmse, "iterations": factors.iterations,
-                "converged": factors.converged, **metric}
-        return Reconstruction(S=S, M=M, info=info)
+        M, _, shape, info = rigid_factorization(seq.W, seq.visible, iterations=self.iterations, tol=self.tol)
+        return Reconstruction(S=np.broadcast_to(shape, (F, P, 3)).copy(), M=M, info=info)

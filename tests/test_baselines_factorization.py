@@ -57,7 +57,7 @@ def test_metric_upgrade_turns_affine_cameras_orthonormal():
     R = random_rotations(30, 4)[:, :2]                        # true cameras (30, 2, 3)
     H = np.random.default_rng(5).standard_normal((3, 3))      # unknown affine ambiguity
     A = (R @ np.linalg.inv(H)).reshape(60, 3)
-    Q, info = fz.metric_upgrade_rigid(A)
+    Q, info = fz.metric_upgrade_orthonormal(A)
     M = fz.frame_blocks(A @ Q)
     assert np.allclose(M @ M.transpose(0, 2, 1), np.eye(2), atol=1e-8)
     assert info["metric_residual"] < 1e-8
