@@ -81,10 +81,27 @@ def build_component(cls: type, params: Mapping[str, Any], label: str):
     unknown = sorted(set(params) - set(valid))
     if unknown:
         raise UsageError(f"{label} has no parameter {', '.join(unknown)}; its parameters are: {', '.join(valid)}")
+    defaults = cls.param_defaults()
+    params = dict(params)
+    for name, value in params.items():
+        expected = type(defaults.get(name))
+        if expected in (bool, int, float, str) and not _fits(value, expected):
+            raise UsageError(f"{label}: parameter {name} expects {expected.__name__}, got {value!r}")
+        if expected is float:
+            params[name] = float(value)  # 0 and 0.0 must hash alike
     try:
         return cls(**params)
     except (TypeError, ValueError) as error:
         raise UsageError(f"{label}: {error}") from None
+
+
+def _fits(value: Any, expected: type) -> bool:
+    """Whether a parameter value suits a default of type `expected` (an int is a valid float, a bool is not)."""
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
 
 
 def parse_value(text: str) -> Any:
