@@ -128,7 +128,8 @@ def low_rank_factorize(Wm: np.ndarray, rank: int, mask: np.ndarray | None = None
             break
         previous = residual
     rmse = float(np.sqrt(residual / observed))
-    return Factorization(A, B, t, rmse, sweep, converged)
+    centre = B.mean(axis=1)          # gauge: t is the projected centroid of the whole shape, as for complete data
+    return Factorization(A, B - centre[:, None], t + A @ centre, rmse, sweep, converged)
 
 
 # ----------------------------------------------------------------------------------------------- metric upgrade
@@ -232,3 +233,89 @@ def rigid_shape_given_cameras(W: np.ndarray, visible: np.ndarray, M: np.ndarray,
     rhs = np.einsum("fp,fpk,fki->pi", vis, Wt, M)               # Σ_i v_ip M_iᵀ w_ip, (P, 3)
     S = _batched_solve(G, rhs, damping)
     return S - S.mean(axis=0)
+
+
+def _nonrigid_residuals(q: np.ndarray, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
+    """Orthonormality residuals of the scaled cameras `a Q` (equal row norms, orthogonal rows) and the scale
+    normalisation (mean squared row norm 1). a1, a2: (F, n) rows of the motion blocks; q: Q (n, 3) flattened."""
+    Q = q.reshape(a1.shape[1], 3)
+    m1, m2 = a1 @ Q, a2 @ Q
+    n1, n2 = (m1 * m1).sum(1), (m2 * m2).sum(1)
+    return np.concatenate([n1 - n2, 2 * (m1 * m2).sum(1), [np.sqrt(len(n1)) * ((n1 + n2).mean() / 2 - 1)]])
+
+
+def _nonrigid_jacobian(q: np.ndarray, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
+    """Jacobian of `_nonrigid_residuals` with respect to q: (2F + 1, 3n)."""
+    Q = q.reshape(a1.shape[1], 3)
+    m1, m2 = a1 @ Q, a2 @ Q
+    outer = lambda a, m: (a[:, :, None] * m[:, None, :]).reshape(len(a), -1)  # noqa: E731  d(a·Q·m)/dQ rows
+    d11, d22 = 2 * outer(a1, m1), 2 * outer(a2, m2)
+    return np.vstack([d11 - d22, 2 * (outer(a1, m2) + outer(a2, m1)),
+                      np.sqrt(len(a1)) * (d11 + d22).mean(axis=0, keepdims=True) / 2])
+
+
+def metric_upgrade_trace_norm(A: np.ndarray, K: int, *, trace_weight: float = 0.1, iterations: int = 3000,
+                              tol: float = 1e-9, refine: bool = True) -> tuple[np.ndarray, dict]:
+    """One column triple Q_k (3K×3) of the corrective matrix of a rank-3K motion matrix (Dai, Li & He 2012).
+
+    Dai et al. recover `G_k = Q_k Q_kᵀ` from the orthonormality constraints of every frame,
+    `a₁ᵀ G a₁ = a₂ᵀ G a₂` and `a₁ᵀ G a₂ = 0`, and pick a rank-3 member of their solution space by trace-norm
+    minimisation over the PSD cone. Real data are not exactly rank 3K, so the constraints hold only in the
+    least-squares sense; we solve the penalised semidefinite programme
+
+        min_G  ‖C svec(G)‖² + μ tr(G)   s.t.  G ⪰ 0,  mean_i (a₁ᵀGa₁ + a₂ᵀGa₂)/2 = 1,
+
+    with μ = `trace_weight` × (mean diagonal of CᵀC), by ADMM (one projection onto the PSD cone per iteration).
+    The rank-3 factor of G is then polished (when `refine`) by Levenberg–Marquardt on the same constraints
+    with Q as the unknown, which enforces rank 3 exactly (the trace norm alone can leave a few percent of the
+    trace outside the top three eigenvalues; camera errors drop from ~1e-1 to ~1e-8 on exact synthetic data).
+
+    Args:
+        A: (2F, 3K) motion matrix from the rank-3K factorisation.
+        K: number of basis shapes.
+        trace_weight: μ relative to the constraints' scale.
+        iterations, tol: ADMM iterations at most, and the relative primal/dual residual to stop at.
+        refine: polish Q by Levenberg–Marquardt.
+    Returns:
+        Q_k (3K, 3) and diagnostics: ADMM iterations, the share of G's trace in its top three eigenvalues
+        (1 for an exact rank-3 solution) and the rms constraint residual of the returned Q.
+    """
+    n = 3 * K
+    m = n * (n + 1) // 2
+    blocks = frame_blocks(A)
+    F = blocks.shape[0]
+    N, normal = np.zeros((m, m)), np.zeros(m)
+    for start in range(0, F, CHUNK_ROWS):                    # accumulate CᵀC chunk by chunk (bounded memory)
+        c11, c22, c12 = orthonormality_rows(A[2 * start:2 * min(start + CHUNK_ROWS, F)])
+        N += (c11 - c22).T @ (c11 - c22) + c12.T @ c12
+        normal += (c11 + c22).sum(axis=0) / (2 * F)
+    iu = np.triu_indices(n)
+    diagonal = (iu[0] == iu[1]).astype(float)
+    weight = np.where(iu[0] == iu[1], 1.0, 2.0)             # ⟨G, V⟩ = Σ_{i≤j} w_ij g_ij v_ij
+    scale = max(np.trace(N) / m, 1e-300)
+    rho = scale
+    kkt_inverse = np.linalg.pinv(np.block([[N + rho * np.diag(weight), normal[:, None]],
+                                           [normal[None, :], np.zeros((1, 1))]]))
+    X, U = np.zeros((n, n)), np.zeros((n, n))
+    iteration, converged = 0, False
+    for iteration in range(1, iterations + 1):
+        rhs = np.concatenate([rho * weight * (X - U)[iu] - trace_weight * scale * diagonal, [1.0]])
+        G = sym_from_upper((kkt_inverse @ rhs)[:m], n)
+        eig, vec = np.linalg.eigh(G + U)
+        X_new = (vec * np.maximum(eig, 0)) @ vec.T
+        primal, dual = np.linalg.norm(G - X_new), np.linalg.norm(X_new - X)
+        U += G - X_new
+        X = X_new
+        if max(primal, dual) <= tol * max(np.linalg.norm(X), 1e-300):
+            converged = True
+            break
+    eig = np.linalg.eigvalsh(X)[::-1]
+    rank3_share = float(eig[:3].sum() / max(eig[eig > 0].sum(), 1e-300))
+    Q, _ = nearest_psd_factor(X, 3)
+    a1, a2 = blocks[:, 0], blocks[:, 1]
+    if refine:
+        Q = least_squares(_nonrigid_residuals, Q.ravel(), jac=_nonrigid_jacobian, args=(a1, a2), method="lm",
+                          max_nfev=200).x.reshape(n, 3)
+    residual = _nonrigid_residuals(Q.ravel(), a1, a2)
+    return Q, {"sdp_iterations": iteration, "sdp_converged": converged, "gram_rank3_share": rank3_share,
+               "metric_residual": float(np.sqrt(np.mean(residual ** 2)))}

@@ -95,6 +95,20 @@ def project(S, M):
     return S @ M.swapaxes(-1, -2)
 
 
+def camera_scale(M: np.ndarray) -> np.ndarray:
+    """Largest singular value of each 2×3 camera, in closed form (largest eigenvalue of the 2×2 `M Mᵀ`).
+
+    Args:
+        M: (..., 2, 3) NumPy cameras.
+    Returns:
+        (...,) spectral norms (1 for cameras with orthonormal rows).
+    """
+    a = (M[..., 0, :] ** 2).sum(-1)
+    b = (M[..., 0, :] * M[..., 1, :]).sum(-1)
+    d = (M[..., 1, :] ** 2).sum(-1)
+    return np.sqrt((a + d) / 2 + np.sqrt(((a - d) / 2) ** 2 + b ** 2))
+
+
 def orthonormalize_camera(M_tilde):
     """The nearest matrix with orthonormal rows (`M Mᵀ = I₂`) by SVD: `M = U Vᵀ` where `M̃ = U Σ Vᵀ`.
 

@@ -29,6 +29,8 @@ class Entry:
         variant_param: the constructor parameter a `/variant` suffix sets, or None if the name takes none.
         variants: the known variants, listed by `nrsfm-bench methods|datasets`; empty means any value.
         variant_required: True when the bare name (no variant) is not valid on its own.
+        open_variants: any variant value is accepted; `variants` only lists the usual ones (e.g. CMU subjects:
+            the paper's nine are listed, every subject whose files are present loads).
     """
 
     name: str
@@ -36,6 +38,7 @@ class Entry:
     variant_param: str | None = None
     variants: tuple[str, ...] = ()
     variant_required: bool = False
+    open_variants: bool = False
 
     @property
     def description(self) -> str:
@@ -59,7 +62,7 @@ class Registry:
 
     # -------------------------------------------------------------------------------------- registration
     def register(self, name: str, *, variant_param: str | None = None, variants: tuple[str, ...] = (),
-                 variant_required: bool = False) -> Callable[[type], type]:
+                 variant_required: bool = False, open_variants: bool = False) -> Callable[[type], type]:
         """Class decorator that registers `cls` under `name`; a second registration of a name is an error."""
         if "/" in name:
             raise ValueError(f"{self.kind} name {name!r} must not contain '/' (variants are declared apart)")
@@ -69,7 +72,7 @@ class Registry:
                 other = self._entries[name].cls
                 raise ValueError(f"{self.kind} name {name!r} is already registered by "
                                  f"{other.__module__}.{other.__qualname__}")
-            self._entries[name] = Entry(name, cls, variant_param, tuple(variants), variant_required)
+            self._entries[name] = Entry(name, cls, variant_param, tuple(variants), variant_required, open_variants)
             cls.registry_name = name
             return cls
 
@@ -107,7 +110,8 @@ class Registry:
         if entry is not None:
             if not variant and not entry.variant_required:
                 return entry, {}
-            if variant and entry.variant_param and (not entry.variants or variant in entry.variants):
+            if variant and entry.variant_param and (not entry.variants or entry.open_variants
+                                                    or variant in entry.variants):
                 return entry, {entry.variant_param: variant}
         raise UnknownNameError(self._unknown_message(name))
 

@@ -16,7 +16,7 @@ from nrsfm_bench.config import ComponentSpec, build_component, config_hash
 from nrsfm_bench.data_root import resolve_data_root
 from nrsfm_bench.datasets.base import Dataset
 from nrsfm_bench.errors import UsageError
-from nrsfm_bench.evaluation import PRESETS, evaluate, reprojection_errors
+from nrsfm_bench.evaluation import evaluate_presets, reprojection_errors
 from nrsfm_bench.method import Method, Reconstruction, RunContext
 from nrsfm_bench.perturbations import Perturbation
 from nrsfm_bench.provenance import provenance
@@ -148,9 +148,8 @@ def score(seq: Sequence, result: Reconstruction, positions: np.ndarray) -> dict:
     if seq.S_gt is None:
         block["note"] = "no 3D ground truth: e3D unavailable"
         return block
-    for name in PRESETS:
-        evaluation = evaluate(sub(result.S), seq.S_gt[positions], seq.visible[positions], M_pred=sub(result.M),
-                              preset=name)
+    evaluations = evaluate_presets(sub(result.S), seq.S_gt[positions], seq.visible[positions], M_pred=sub(result.M))
+    for name, evaluation in evaluations.items():
         summary = evaluation.summary()
         summary.pop("reprojection")
         summary["per_frame"] = evaluation.e3d_per_frame

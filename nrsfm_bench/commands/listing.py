@@ -35,13 +35,17 @@ def dataset_rows(data_dir: str | None) -> tuple[list[dict], str]:
         for name in entry.full_names():
             variant = name.partition("/")[2]
             params = {entry.variant_param: variant} if variant else {}
+            source = entry.cls.source
             try:
-                status = entry.cls(**params).status(root)
+                dataset = entry.cls(**params)
+                source = dataset.source  # a family's variants may come from different sources (classic/...)
+                status = dataset.status(root)
                 state = "built in" if status.where is None else "found" if status.found else "missing"
-                detail = "" if status.found else f"needs {status.missing[0]}"
+                detail = f"needs {status.missing[0]}" if not status.found else \
+                    f"partial: {len(status.missing)} missing, e.g. {status.missing[0]}" if status.missing else ""
             except NrsfmError as error:
                 state, detail = "error", str(error)
-            rows.append({"name": name, "status": state, "detail": detail, "source": entry.cls.source,
+            rows.append({"name": name, "status": state, "detail": detail, "source": source,
                          "description": entry.description})
     return rows, f"data root: {root} (from {origin})"
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nrsfm_bench.datasets import stick_figure
+from nrsfm_bench.datasets import sheet, stick_figure
 from nrsfm_bench.datasets.base import Dataset
 from nrsfm_bench.datasets.projection import random_orthographic_views, smooth_orbit_cameras
 from nrsfm_bench.geometry import center_masked, project
@@ -13,7 +13,8 @@ from nrsfm_bench.perturbations import add_noise, hide_at_random
 from nrsfm_bench.registry import register_dataset
 from nrsfm_bench.sequence import Sequence
 
-KINDS = ("lowrank", "articulated")
+KINDS = ("lowrank", "articulated", "sheet")
+DEFAULT_POINTS = {"lowrank": 31, "sheet": 5000}
 
 
 def lowrank_shapes(frames: int, points: int, K: int, deformation: float, rng: np.random.Generator) -> np.ndarray:
@@ -36,7 +37,8 @@ def lowrank_shapes(frames: int, points: int, K: int, deformation: float, rng: np
 
 @register_dataset("synthetic", variant_param="kind", variants=KINDS[1:])
 class Synthetic(Dataset):
-    """Built-in synthetic sequences: low-rank shapes (default) or a walking stick figure (`synthetic/articulated`)."""
+    """Built-in synthetic sequences: low-rank shapes (default), a walking stick figure (`synthetic/articulated`)
+    or a dense folding sheet (`synthetic/sheet`, 5000 points by default)."""
 
     builtin = True
     source = "built in (generated from the seed; no files)"
@@ -47,9 +49,11 @@ class Synthetic(Dataset):
                  cameras: str = "random", test_fraction: float = 0.0, seed: int = 0):
         """
         Args:
-            kind: "lowrank" (random rank-K basis) or "articulated" (17-joint walking figure).
+            kind: "lowrank" (random rank-K basis), "articulated" (17-joint walking figure) or "sheet" (a dense
+                cloth-like grid with travelling waves and a moving fold).
             frames: number of frames F.
-            points: number of points P (lowrank only; default 31, like the CMU skeleton).
+            points: number of points P (lowrank: default 31, like the CMU skeleton; sheet: default 5000, a 50 × 100
+                grid; not settable for articulated).
             K: basis rank of the lowrank kind (W has rank ≤ 3K).
             rigid: one rigid shape in every frame (lowrank with K = 1).
             deformation: standard deviation of the non-rigid basis coefficients (lowrank).
@@ -79,8 +83,13 @@ class Synthetic(Dataset):
         shape_rng, camera_rng, noise_rng, missing_rng = rng.spawn(4)
         if self.kind == "lowrank":
             K = 1 if self.rigid else self.K
-            S = lowrank_shapes(self.frames, self.points or 31, K, self.deformation, shape_rng)
+            S = lowrank_shapes(self.frames, self.points or DEFAULT_POINTS["lowrank"], K, self.deformation, shape_rng)
             names, edges, meta = None, None, {"units": "arbitrary", "rank_of_W": 3 * K}
+        elif self.kind == "sheet":
+            points = self.points or DEFAULT_POINTS["sheet"]
+            S = sheet.animate(self.frames, points, shape_rng)
+            names, edges, meta = None, sheet.grid_edges(points), {"units": "sheet widths / 2",
+                                                                "grid": list(sheet.grid_shape(points))}
         else:
             S = stick_figure.animate(self.frames, shape_rng)
             names, edges, meta = stick_figure.NAMES, stick_figure.EDGES, {"units": "m"}

@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Iterable
 
 import numpy as np
 
-from nrsfm_bench.evaluation.presets import DEFAULT_PRESET, Preset, get_preset
+from nrsfm_bench.evaluation.presets import DEFAULT_PRESET, PRESETS, Preset, get_preset
 from nrsfm_bench.evaluation.procrustes import align
-from nrsfm_bench.geometry import center_masked, project, safe_ratio
+from nrsfm_bench.geometry import camera_scale, center_masked, project, safe_ratio
 
 MIN_VISIBLE_POINTS = 3
 STRESS_MAX_PAIRS = 10_000
-CHUNK_FRAMES = 8192
+STRESS_MAX_FRAMES = 5_000
+CHUNK_FRAMES = 2048
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Evaluation:
         e3d_per_frame: (F,) per-frame errors, NaN for unscored frames.
         mpjpe: mean per-point Euclidean error after the preset's alignment, in the data's units.
         stress: mean absolute difference of pairwise point distances, prediction vs ground truth, data units
-            (no alignment; camera scale moved into the shape when the preset says so).
+            (no alignment; the camera's scale moved into the shape when cameras are given; same in every preset).
         reprojection: mean over frames of `‖W_i − M_i X_i‖ / ‖W_i‖` with the method's own cameras
             (both sides centred over visible points), or None when the method gives no cameras.
         frames_scored: number of frames in the means.
@@ -64,23 +66,30 @@ def reprojection_errors(S: np.ndarray, M: np.ndarray, W: np.ndarray, visible: np
     return np.sqrt(safe_ratio((residual ** 2).sum(axis=(1, 2)), (W_c ** 2).sum(axis=(1, 2))))
 
 
-def stress(X: np.ndarray, G: np.ndarray, visible: np.ndarray, frames: np.ndarray) -> float:
-    """Mean |d_X(p, q) − d_G(p, q)| over visible point pairs of the given frames.
+def stress(X: np.ndarray, G: np.ndarray, weights: np.ndarray) -> float:
+    """Mean |d_X(p, q) − d_G(p, q)| over the point pairs visible in both, over scored frames.
 
-    With more than `STRESS_MAX_PAIRS` pairs per frame, a fixed (seed 0) sample of that many pairs is used.
+    Needs no alignment. Cost is bounded: with more than `STRESS_MAX_FRAMES` frames or `STRESS_MAX_PAIRS`
+    pairs per frame, a fixed sample (seed 0, depending only on F and P) of that many frames / pairs is used.
+
+    Args:
+        X, G: (F, P, 3) prediction and ground truth (finite); weights: (F, P) bool, points to compare.
     """
-    P = X.shape[1]
+    F, P = weights.shape
+    rng = np.random.default_rng(0)
+    frames = np.flatnonzero(weights.any(1))
+    if frames.size > STRESS_MAX_FRAMES:
+        frames = np.sort(rng.choice(frames, STRESS_MAX_FRAMES, replace=False))
     i, j = np.triu_indices(P, k=1)
     if i.size > STRESS_MAX_PAIRS:
-        keep = np.sort(np.random.default_rng(0).choice(i.size, STRESS_MAX_PAIRS, replace=False))
+        keep = np.sort(rng.choice(i.size, STRESS_MAX_PAIRS, replace=False))
         i, j = i[keep], j[keep]
     total, count = 0.0, 0
     for start in range(0, frames.size, CHUNK_FRAMES):
         f = frames[start:start + CHUNK_FRAMES]
-        both = visible[f][:, i] & visible[f][:, j]
-        d_X = np.linalg.norm(X[f][:, i] - X[f][:, j], axis=-1)
-        d_G = np.linalg.norm(np.nan_to_num(G[f][:, i] - G[f][:, j]), axis=-1)
-        total += float((np.abs(d_X - d_G) * both).sum())
+        both = weights[f][:, i] & weights[f][:, j]
+        distance = lambda Y: np.sqrt(np.square(Y[f][:, i] - Y[f][:, j]).sum(-1))  # noqa: E731
+        total += float((np.abs(distance(X) - distance(G)) * both).sum())
         count += int(both.sum())
     return total / count if count else float("nan")
 
@@ -107,24 +116,44 @@ class Alignment:
     G_compared: np.ndarray
 
 
+@dataclasses.dataclass(frozen=True)
+class _Inputs:
+    """Validated evaluator inputs shared by every preset: X (F, P, 3), X scaled by the cameras' σ₁, G with
+    zeros where not visible, visible / weights (F, P), scored (F,) and the ground-truth norms (F,)."""
+
+    X: np.ndarray
+    X_scaled: np.ndarray
+    G: np.ndarray
+    visible: np.ndarray
+    scored: np.ndarray
+    weights: np.ndarray
+    gt_norm: np.ndarray
+
+    @classmethod
+    def prepare(cls, S_pred, S_gt, visible, M_pred) -> "_Inputs":
+        X = np.asarray(S_pred, dtype=np.float64)
+        G = np.asarray(S_gt, dtype=np.float64)
+        if X.shape != G.shape or X.ndim != 3 or X.shape[-1] != 3:
+            raise ValueError(f"S_pred {X.shape} and S_gt {G.shape} must both be (F, P, 3)")
+        visible = np.ones(X.shape[:2], bool) if visible is None else np.asarray(visible, bool)
+        visible = visible & np.isfinite(G).all(-1)
+        if not visible.all():
+            G = np.where(visible[..., None], G, 0.0)
+        X_scaled = X if M_pred is None else X * camera_scale(np.asarray(M_pred, dtype=np.float64))[:, None, None]
+        gt_norm = np.sqrt(np.square(G).sum(axis=(1, 2)))
+        scored = (visible.sum(1) >= MIN_VISIBLE_POINTS) & (gt_norm > 0)
+        return cls(X, X_scaled, G, visible, scored, visible & scored[:, None], gt_norm)
+
+    def align(self, preset: Preset) -> Alignment:
+        X = self.X_scaled if preset.camera_scale else self.X
+        X_aligned, G_compared = align(X, self.G, self.weights, **preset.alignment_options())
+        return Alignment(X, self.G, self.visible, self.scored, self.weights, X_aligned, G_compared)
+
+
 def align_to_ground_truth(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = None, *,
                           M_pred: np.ndarray | None = None, preset: str | Preset = DEFAULT_PRESET) -> Alignment:
-    """The preset's alignment of S_pred (F, P, 3) to S_gt (F, P, 3), used by `evaluate` and by figures."""
-    preset = get_preset(preset)
-    X = np.asarray(S_pred, dtype=np.float64)
-    G = np.asarray(S_gt, dtype=np.float64)
-    if X.shape != G.shape or X.ndim != 3 or X.shape[-1] != 3:
-        raise ValueError(f"S_pred {X.shape} and S_gt {G.shape} must both be (F, P, 3)")
-    visible = np.ones(X.shape[:2], bool) if visible is None else np.asarray(visible, bool)
-    visible = visible & np.isfinite(G).all(-1)
-    G = np.where(visible[..., None], G, 0.0)
-    if preset.camera_scale and M_pred is not None:
-        X = X * np.linalg.norm(M_pred, ord=2, axis=(1, 2))[:, None, None]
-    gt_norm = np.sqrt((G ** 2).sum(axis=(1, 2)))
-    scored = (visible.sum(1) >= MIN_VISIBLE_POINTS) & (gt_norm > 0)
-    weights = visible & scored[:, None]
-    X_aligned, G_compared = align(X, G, weights, **preset.alignment_options())
-    return Alignment(X, G, visible, scored, weights, X_aligned, G_compared)
+    """The preset's alignment of S_pred (F, P, 3) to S_gt (F, P, 3), as scored by `evaluate` (for figures)."""
+    return _Inputs.prepare(S_pred, S_gt, visible, M_pred).align(get_preset(preset))
 
 
 def evaluate(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = None, *,
@@ -143,35 +172,38 @@ def evaluate(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = 
         An Evaluation.
     """
     preset = get_preset(preset)
-    aligned = align_to_ground_truth(S_pred, S_gt, visible, M_pred=M_pred, preset=preset)
-    X, G, scored, weights = aligned.X, aligned.G, aligned.scored, aligned.weights
-    X_aligned, G_compared = aligned.X_aligned, aligned.G_compared
-    gt_norm = np.sqrt((G ** 2).sum(axis=(1, 2)))
-    visible = aligned.visible
+    return evaluate_presets(S_pred, S_gt, visible, M_pred=M_pred, W=W, presets=(preset,))[preset.name]
 
-    point_error = np.linalg.norm(X_aligned - G_compared, axis=-1) * weights  # (F, P)
-    n_points = np.maximum(weights.sum(1), 1)
-    if preset.error == "relative_frobenius":
-        per_frame = np.sqrt((point_error ** 2).sum(1)) / np.where(scored, gt_norm, 1.0)
-    else:  # Akhter: mean point distance in units of the mean per-coordinate std of the ground truth
-        per_frame = (point_error.sum(1) / n_points) / _akhter_unit(G, weights)
-    per_frame = np.where(scored, per_frame, np.nan)
+
+def evaluate_presets(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = None, *,
+                     M_pred: np.ndarray | None = None, W: np.ndarray | None = None,
+                     presets: Iterable[str | Preset] = tuple(PRESETS)) -> dict[str, Evaluation]:
+    """`evaluate` under several presets, sharing the preset-independent work (stress, reprojection).
+
+    Returns:
+        {preset name: Evaluation}.
+    """
+    inputs = _Inputs.prepare(S_pred, S_gt, visible, M_pred)
+    scored, weights = inputs.scored, inputs.weights
     frames = np.flatnonzero(scored)
-
-    reprojection = None
+    shared = dict(stress=stress(inputs.X_scaled, inputs.G, weights), reprojection=None,
+                  frames_scored=int(frames.size), unscored_frames=tuple(int(f) for f in np.flatnonzero(~scored)))
     if M_pred is not None and W is not None:
-        reprojection = _mean(reprojection_errors(np.asarray(S_pred, float), np.asarray(M_pred, float),
-                                                 np.asarray(W, float), visible)[frames])
-    return Evaluation(
-        preset=preset.name,
-        e3d=_mean(per_frame[frames]),
-        e3d_per_frame=per_frame,
-        mpjpe=_mean((point_error.sum(1) / n_points)[frames]),
-        stress=stress(X, G, weights, frames),
-        reprojection=reprojection,
-        frames_scored=int(frames.size),
-        unscored_frames=tuple(int(f) for f in np.flatnonzero(~scored)),
-    )
+        shared["reprojection"] = _mean(reprojection_errors(inputs.X, np.asarray(M_pred, float),
+                                                           np.asarray(W, float), inputs.visible)[frames])
+    results = {}
+    for preset in map(get_preset, presets):
+        aligned = inputs.align(preset)
+        point_error = np.sqrt(np.square(aligned.X_aligned - aligned.G_compared).sum(-1)) * weights  # (F, P)
+        mean_point_error = point_error.sum(1) / np.maximum(weights.sum(1), 1)
+        if preset.error == "relative_frobenius":
+            per_frame = np.sqrt(np.square(point_error).sum(1)) / np.where(scored, inputs.gt_norm, 1.0)
+        else:  # Akhter: mean point distance in units of the mean per-coordinate std of the ground truth
+            per_frame = mean_point_error / _akhter_unit(inputs.G, weights)
+        per_frame = np.where(scored, per_frame, np.nan)
+        results[preset.name] = Evaluation(preset=preset.name, e3d=_mean(per_frame[frames]), e3d_per_frame=per_frame,
+                                          mpjpe=_mean(mean_point_error[frames]), **shared)
+    return results
 
 
 def _akhter_unit(G: np.ndarray, weights: np.ndarray) -> float:

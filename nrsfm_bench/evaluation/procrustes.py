@@ -43,14 +43,15 @@ def fit_rotation(X: np.ndarray, G: np.ndarray, w: np.ndarray, scope: Scope, refl
     Returns:
         (F, 3, 3) for scope "frame", (3, 3) for "sequence".
     """
-    cross = np.einsum("fpi,fp,fpj->fij", X, w, G)  # Σ_p w X_pᵀ G_p, (F, 3, 3)
+    Xw = X if w.all() else X * w[..., None]
+    cross = Xw.swapaxes(1, 2) @ G  # Σ_p w X_pᵀ G_p, (F, 3, 3)
     if scope == "frame":
         if rotation_fit != "orthogonal":
             raise ValueError("per-frame alignment uses rotation_fit='orthogonal'")
         return nearest_orthogonal(cross, reflection)
     cross = cross.sum(0)
     if rotation_fit == "lstsq_project":
-        gram = np.einsum("fpi,fp,fpj->ij", X, w, X)  # Σ Xᵀ X
+        gram = (Xw.swapaxes(1, 2) @ X).sum(0)  # Σ Xᵀ X
         # least squares R minimising Σ‖X_i R − G_i‖²: (Σ XᵀX) R = Σ XᵀG
         return nearest_orthogonal(np.linalg.lstsq(gram, cross, rcond=None)[0], reflection)
     return nearest_orthogonal(cross, reflection)
@@ -90,8 +91,9 @@ def align(X: np.ndarray, G: np.ndarray, weights: np.ndarray | None = None, *, sc
         X_aligned: (F, P, 3), and G as compared (centred if asked, zeros at zero-weight points).
     """
     w = np.ones(X.shape[:2]) if weights is None else np.asarray(weights, dtype=np.float64)
-    G = np.where(w[..., None] > 0, G, 0.0)
-    X = np.where(w[..., None] > 0, X, 0.0)
+    if not w.all():  # zero the ignored points once, so every sum below may run over all points
+        G = np.where(w[..., None] > 0, G, 0.0)
+        X = np.where(w[..., None] > 0, X, 0.0)
     if center in ("both", "ground_truth"):
         G = center_masked(G, w > 0)
     if center == "both":

@@ -1,0 +1,283 @@
+"""PR-RRN's training loop: shuffled batches, the alternating pairwise losses, the memory bank, checkpoints."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from nrsfm_bench.errors import InputError
+from nrsfm_bench.geometry import cameras_from_rotations, center_masked, random_rotations
+from nrsfm_bench.method import RunContext
+from nrsfm_bench.methods.pr_rrn import checkpoint
+from nrsfm_bench.methods.pr_rrn.losses import consistency_loss, contrastive_loss, reprojection_loss
+from nrsfm_bench.methods.pr_rrn.memory_bank import MemoryBank
+from nrsfm_bench.methods.pr_rrn.networks import RotationNetwork, ShapeNetwork, parameter_count
+from nrsfm_bench.methods.pr_rrn.profiles import TrainConfig
+from nrsfm_bench.methods.pr_rrn.rigidity import msr, rigidity_table
+
+#: up to this many training frames, the contrastive labels of all pairs are computed once (F² bytes);
+#: beyond it, the msr of each batch against the memory bank is computed at every step
+MSR_TABLE_MAX_FRAMES = 8192
+#: a checkpoint is written at the first epoch boundary at least this many seconds after the previous one
+#: (and always after the last epoch)
+CHECKPOINT_SECONDS = 10.0
+
+
+@dataclasses.dataclass
+class TrainedModel:
+    """The outcome of `train`.
+
+    Attributes:
+        shape_net, rotation_net: the trained networks (on the CPU, eval mode).
+        scale: the 2D input is divided by it before the networks; their shapes are multiplied by it.
+        history: one JSON-able dict per epoch (losses, learning rate, seconds).
+        info: JSON-able facts of the run (device, parameter counts, resumed_from, epochs_run).
+    """
+
+    shape_net: ShapeNetwork
+    rotation_net: RotationNetwork
+    scale: float
+    history: list[dict]
+    info: dict
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" → CUDA when available, else CPU; "cpu"/"cuda" as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InputError("device 'cuda' was asked for but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def build_networks(config: TrainConfig, points: int) -> tuple[ShapeNetwork, RotationNetwork]:
+    """Both networks, initialised from `config.seed` alone (independent of torch's global RNG)."""
+    generator = torch.Generator().manual_seed(config.seed)
+    shape_net = ShapeNetwork(points, recursions=config.recursions, residual=config.residual,
+                             activation=config.activation, recursive=config.recursive, generator=generator)
+    rotation_net = RotationNetwork(points, activation=config.activation, generator=generator)
+    return shape_net, rotation_net
+
+
+def input_scale(W: np.ndarray, visible: np.ndarray) -> float:
+    """RMS of the centred visible 2D coordinates (1 when they are all 0).
+
+    Args:
+        W: (F, P, 2); visible: (F, P) bool.
+    """
+    values = center_masked(W, visible)[visible]
+    rms = float(np.sqrt(np.mean(values ** 2))) if values.size else 0.0
+    return rms if rms > 0 else 1.0
+
+
+class _Trainer:
+    """State of one training run; `run()` trains from `start_epoch` to `config.epochs`."""
+
+    def __init__(self, config: TrainConfig, W: np.ndarray, visible: np.ndarray, context: RunContext,
+                 fingerprint: str):
+        self.config, self.context, self.fingerprint = config, context, fingerprint
+        self.device = resolve_device(context.device)
+        self.scale = input_scale(W, visible) if config.normalize else 1.0
+        Wc = center_masked(np.asarray(W, np.float64), visible) / self.scale
+        self.W = torch.as_tensor(Wc, dtype=torch.float32, device=self.device)                 # (F, P, 2)
+        self.visible = torch.tensor(np.asarray(visible), dtype=torch.float32, device=self.device)      # (F, P)
+        self.complete = bool(np.all(visible))
+        self.table = None
+        if config.contrast and self.W.shape[0] <= MSR_TABLE_MAX_FRAMES:
+            self.table = rigidity_table(self.W, None if self.complete else self.visible, config.tau, config.xi)
+        self.shape_net, self.rotation_net = build_networks(config, W.shape[1])
+        self.shape_net.to(self.device)
+        self.rotation_net.to(self.device)
+        self.optimizer = torch.optim.Adam([*self.shape_net.parameters(), *self.rotation_net.parameters()],
+                                          lr=config.lr)
+        self.bank = MemoryBank(config.memory_size, self.shape_net.code_dim, self.device)
+        self.rng = np.random.default_rng(config.seed)
+        self.history: list[dict] = []
+        self.start_epoch = 0
+        self.resumed_from: int | None = None
+        path = Path(context.workdir) / checkpoint.FILENAME if context.workdir is not None else None
+        self.checkpoint_path = path
+        if path is not None and context.resume and path.exists():
+            self._restore(checkpoint.load(path))
+
+    # ------------------------------------------------------------------------------------------ checkpoints
+    def _state(self, epochs_done: int) -> dict:
+        return {
+            "fingerprint": self.fingerprint,
+            "epoch": epochs_done,
+            "shape_net": {k: v.cpu() for k, v in self.shape_net.state_dict().items()},
+            "rotation_net": {k: v.cpu() for k, v in self.rotation_net.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "bank": self.bank.state_dict(),
+            "rng": json.dumps(self.rng.bit_generator.state),
+            "torch_rng": torch.get_rng_state(),
+            "history": json.dumps(self.history),
+            "scale": self.scale,
+        }
+
+    def _restore(self, state: dict) -> None:
+        if state.get("fingerprint") != self.fingerprint:
+            raise InputError(f"{self.checkpoint_path}: checkpoint of another configuration or other data; "
+                             "remove it or run without --resume")
+        self.shape_net.load_state_dict(state["shape_net"])
+        self.rotation_net.load_state_dict(state["rotation_net"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.bank.load_state_dict(state["bank"])
+        self.rng.bit_generator.state = json.loads(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+        self.history = json.loads(state["history"])
+        self.start_epoch = self.resumed_from = int(state["epoch"])
+
+    def _save(self, epochs_done: int) -> None:
+        if self.checkpoint_path is not None:
+            checkpoint.save(self.checkpoint_path, self._state(epochs_done))
+
+    # ------------------------------------------------------------------------------------------ one step
+    def _networks(self, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.shape_net(W)[0], self.rotation_net(W)
+
+    def _contrast(self, index: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """The contrastive loss of batch frames `index (B,)` with unit representations `h (B, d)` against the
+        batch itself and the memory bank."""
+        bank_h, bank_index = self.bank.filled()
+        keys = torch.cat([h, bank_h])
+        key_index = torch.cat([index, bank_index])
+        if self.table is not None:
+            label = self.table[index][:, key_index]
+            positive, negative = label == 1, label == -1
+        else:
+            va, vb = (None, None) if self.complete else (self.visible[index], self.visible[key_index])
+            ratio, defined = msr(self.W[index], self.W[key_index], va, vb)
+            positive = defined & (ratio < self.config.tau)
+            negative = defined & (ratio > self.config.xi)
+        other = index[:, None] != key_index[None, :]
+        positive, negative = positive & other, negative & other
+        return contrastive_loss(h, keys, positive, negative, self.config.temperature)
+
+    def _new_cameras(self, M: torch.Tensor) -> torch.Tensor:
+        """(B, 2, 3) cameras to re-view the batch's shapes with: a permutation of `M`, or random rotations."""
+        if self.config.consistency == "permute":
+            return M[torch.as_tensor(self.rng.permutation(M.shape[0]), device=M.device)]
+        R = cameras_from_rotations(random_rotations(M.shape[0], self.rng))
+        return torch.as_tensor(R, dtype=M.dtype, device=M.device)
+
+    def _step(self, index: torch.Tensor, contrast_on: bool, consist_on: bool) -> dict:
+        W, visible = self.W[index], self.visible[index]
+        S, h = self.shape_net(W)
+        M = self.rotation_net(W)
+        h = torch.nn.functional.normalize(h, dim=1)
+        terms = {"reproj": reprojection_loss(W, visible, S, M)}
+        total = terms["reproj"]
+        rows = 0
+        if contrast_on:
+            terms["contrast"], rows = self._contrast(index, h)
+            total = total + self.config.lambda_contrast * terms["contrast"]
+        if consist_on:
+            terms["consist"] = consistency_loss(S, M, visible, self._new_cameras(M), self._networks)
+            total = total + self.config.lambda_consist * terms["consist"]
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        self.optimizer.step()
+        self.bank.push(h, index)
+        return {**{k: float(v.detach()) for k, v in terms.items()}, "total": float(total.detach()), "rows": rows}
+
+    # ------------------------------------------------------------------------------------------ the loop
+    def _epoch(self, epoch: int) -> dict:
+        config = self.config
+        lr = config.lr_at(epoch)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        contrast_on, consist_on = config.active_losses(epoch)
+        order = torch.as_tensor(self.rng.permutation(self.W.shape[0]), device=self.device)
+        sums: dict[str, float] = {}
+        started = time.perf_counter()
+        for start in range(0, order.shape[0], config.batch_size):
+            index = order[start:start + config.batch_size]
+            for key, value in self._step(index, contrast_on, consist_on).items():
+                weight = 1 if key == "rows" else index.shape[0]
+                sums[key] = sums.get(key, 0.0) + value * weight
+        frames = order.shape[0]
+        record = {"epoch": epoch + 1, "lr": lr, "seconds": round(time.perf_counter() - started, 4)}
+        record.update({k: v / frames for k, v in sums.items() if k != "rows"})
+        if contrast_on:
+            record["contrast_frames"] = sums["rows"] / frames  # share of frames with a positive and a negative
+        return record
+
+    def run(self, on_epoch_end: Callable[[int], None] | None = None) -> TrainedModel:
+        from tqdm.auto import tqdm
+
+        config = self.config
+        self.shape_net.train()
+        self.rotation_net.train()
+        bar = tqdm(total=config.epochs, initial=self.start_epoch, unit="epoch", file=sys.stderr,
+                   disable=not self.context.progress, desc=f"pr_rrn ({self.device.type})", leave=False)
+        last_save = time.monotonic()
+        try:
+            for epoch in range(self.start_epoch, config.epochs):
+                record = self._epoch(epoch)
+                self.history.append(record)
+                bar.update(1)
+                bar.set_postfix({k: f"{record[k]:.4g}" for k in ("reproj", "contrast", "consist") if k in record})
+                if epoch + 1 == config.epochs or time.monotonic() - last_save >= CHECKPOINT_SECONDS:
+                    self._save(epoch + 1)
+                    last_save = time.monotonic()
+                if on_epoch_end is not None:
+                    on_epoch_end(epoch + 1)
+        finally:
+            bar.close()
+        self.shape_net.to("cpu").eval()
+        self.rotation_net.to("cpu").eval()
+        info = {
+            "device": self.device.type,
+            "parameters": {"shape_network": parameter_count(self.shape_net),
+                           "rotation_network": parameter_count(self.rotation_net)},
+            "epochs_run": config.epochs - self.start_epoch,
+            "resumed_from_epoch": self.resumed_from,
+            "input_scale": self.scale,
+        }
+        return TrainedModel(self.shape_net, self.rotation_net, self.scale, self.history, info)
+
+
+def train(config: TrainConfig, W: np.ndarray, visible: np.ndarray, *, context: RunContext = RunContext(),
+          fingerprint: str = "", on_epoch_end: Callable[[int], None] | None = None) -> TrainedModel:
+    """Train PR-RRN (or a variant, per `config`) on F frames.
+
+    Args:
+        config: the resolved configuration.
+        W: (F, P, 2) observations (centred here over visible points); visible: (F, P) bool.
+        context: device, progress bar, checkpoint folder and whether to resume from it.
+        fingerprint: identifies configuration and data; a checkpoint with another one is not resumed.
+        on_epoch_end: called with the number of finished epochs after each epoch (tests use it to interrupt).
+    Returns:
+        The trained networks and the training history.
+    """
+    return _Trainer(config, W, visible, context, fingerprint).run(on_epoch_end)
+
+
+@torch.no_grad()
+def predict(model: TrainedModel, W: np.ndarray, visible: np.ndarray, chunk: int = 4096,
+            device: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Run the trained networks on any frames.
+
+    Args:
+        W: (F, P, 2); visible: (F, P) bool.
+    Returns:
+        S: (F, P, 3) float64 shapes in the units of W; M: (F, 2, 3) float64 cameras.
+    """
+    target = resolve_device(device)
+    shape_net, rotation_net = model.shape_net.to(target), model.rotation_net.to(target)
+    Wc = center_masked(np.asarray(W, np.float64), visible) / model.scale
+    S_parts, M_parts = [], []
+    for start in range(0, Wc.shape[0], chunk):
+        batch = torch.as_tensor(Wc[start:start + chunk], dtype=torch.float32, device=target)
+        S_parts.append(shape_net(batch)[0].double().cpu().numpy())
+        M_parts.append(rotation_net(batch).double().cpu().numpy())
+    shape_net.to("cpu")
+    rotation_net.to("cpu")
+    return np.concatenate(S_parts) * model.scale, np.concatenate(M_parts)
