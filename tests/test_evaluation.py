@@ -178,3 +178,12 @@ def test_camera_zflip_compares_in_each_frames_camera_coordinates(seed, F, P, ref
     flat = np.concatenate([G @ M_gt.transpose(0, 2, 1), np.zeros((F, P, 1))], -1)  # right x, y; no depth
     assert evaluate(flat, G, M_pred=np.broadcast_to(np.eye(3)[:2], (F, 2, 3)), M_gt=M_gt,
                     preset="camera_zflip").e3d > 1e-3
+
+
+def test_perfect_reconstruction_with_hidden_points_scores_zero_under_every_preset():
+    G = generic_shapes(11, 6, 10)  # centred over all points, complete ground truth
+    visible = np.random.default_rng(12).random((6, 10)) > 0.3
+    visible[:, :3] = True
+    M = random_rotations(6, 13)[:, :2]
+    for preset in PRESETS:
+        assert evaluate(G, G, visible, M_pred=M, M_gt=M, preset=preset).e3d < 1e-9, preset

@@ -120,8 +120,9 @@ class Alignment:
 @dataclasses.dataclass(frozen=True)
 class _Inputs:
     """Validated evaluator inputs shared by every preset: X (F, P, 3), X scaled by the cameras' σ₁, G with
-    zeros where not visible, visible / weights (F, P), scored (F,), the ground-truth norms (F,), and the
-    predicted and ground-truth cameras (F, 2, 3) or None."""
+    zeros where not visible, visible / weights (F, P), scored (F,), the ground-truth norms (F,), the
+    ground truth centred over all its defined points (F, P, 3), and the predicted and ground-truth cameras
+    (F, 2, 3) or None."""
 
     X: np.ndarray
     X_scaled: np.ndarray
@@ -130,6 +131,7 @@ class _Inputs:
     scored: np.ndarray
     weights: np.ndarray
     gt_norm: np.ndarray
+    G_centred: np.ndarray
     M_pred: np.ndarray | None = None
     M_gt: np.ndarray | None = None
 
@@ -140,22 +142,30 @@ class _Inputs:
         if X.shape != G.shape or X.ndim != 3 or X.shape[-1] != 3:
             raise ValueError(f"S_pred {X.shape} and S_gt {G.shape} must both be (F, P, 3)")
         visible = np.ones(X.shape[:2], bool) if visible is None else np.asarray(visible, bool)
-        visible = visible & np.isfinite(G).all(-1)
+        defined = np.isfinite(G).all(-1)
+        visible = visible & defined
+        # Centring the ground truth ("centre G per frame") uses every point where it is defined, hidden ones
+        # too: centring over the visible subset alone would shift G away from a correct, centred prediction.
+        G_centred = center_masked(np.where(defined[..., None], G, 0.0), defined)
         if not visible.all():
             G = np.where(visible[..., None], G, 0.0)
+            G_centred = np.where(visible[..., None], G_centred, 0.0)
         X_scaled = X if M_pred is None else X * camera_scale(np.asarray(M_pred, dtype=np.float64))[:, None, None]
         gt_norm = np.sqrt(np.square(G).sum(axis=(1, 2)))
         scored = (visible.sum(1) >= MIN_VISIBLE_POINTS) & (gt_norm > 0)
         as_array = lambda M: None if M is None else np.asarray(M, dtype=np.float64)  # noqa: E731
-        return cls(X, X_scaled, G, visible, scored, visible & scored[:, None], gt_norm, as_array(M_pred),
-                   as_array(M_gt))
+        return cls(X, X_scaled, G, visible, scored, visible & scored[:, None], gt_norm, G_centred,
+                   as_array(M_pred), as_array(M_gt))
 
     def align(self, preset: Preset) -> Alignment:
         X = self.X_scaled if preset.camera_scale else self.X
+        options = preset.alignment_options()
         G = self.G
+        if options["center"] == "ground_truth":
+            G, options["center"] = self.G_centred, "none"
         if preset.camera_frame:
             X, G = in_camera_frame(X, self.M_pred), in_camera_frame(G, self.M_gt)
-        X_aligned, G_compared = align(X, G, self.weights, **preset.alignment_options())
+        X_aligned, G_compared = align(X, G, self.weights, **options)
         return Alignment(X, G, self.visible, self.scored, self.weights, X_aligned, G_compared)
 
 
