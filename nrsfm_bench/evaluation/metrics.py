@@ -68,10 +68,10 @@ def reprojection_errors(S: np.ndarray, M: np.ndarray, W: np.ndarray, visible: np
     return np.sqrt(safe_ratio((residual ** 2).sum(axis=(1, 2)), (W_c ** 2).sum(axis=(1, 2))))
 
 
-def _pair_distances(Y: np.ndarray, f: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """(n, pairs) distances |Y[f, i] − Y[f, j]| for frames `f (n, 1)` and point pairs `i, j (pairs,)`."""
-    difference = Y[f, i]
-    difference -= Y[f, j]
+def _pair_distances(Y: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """(n, pairs) distances |Y[:, i] − Y[:, j]| of frames `Y (n, P, 3)` for point pairs `i, j (pairs,)`."""
+    difference = np.take(Y, i, axis=1)
+    difference -= np.take(Y, j, axis=1)
     return np.sqrt(np.einsum("npk,npk->np", difference, difference))
 
 
@@ -96,9 +96,9 @@ def stress(X: np.ndarray, G: np.ndarray, weights: np.ndarray) -> float:
     total, count = 0.0, 0
     chunk = max(1, STRESS_CHUNK_ENTRIES // max(i.size, 1))
     for start in range(0, frames.size, chunk):
-        f = frames[start:start + chunk, None]
-        both = weights[f, i] & weights[f, j]                                        # (n, pairs)
-        total += float((np.abs(_pair_distances(X, f, i, j) - _pair_distances(G, f, i, j)) * both).sum())
+        f = frames[start:start + chunk]
+        both = np.take(weights[f], i, axis=1) & np.take(weights[f], j, axis=1)     # (n, pairs)
+        total += float((np.abs(_pair_distances(X[f], i, j) - _pair_distances(G[f], i, j)) * both).sum())
         count += int(both.sum())
     return total / count if count else float("nan")
 
@@ -139,12 +139,13 @@ class _Inputs:
     scored: np.ndarray
     weights: np.ndarray
     gt_norm: np.ndarray
-    G_centred: np.ndarray
+    G_centred: np.ndarray | None
     M_pred: np.ndarray | None = None
     M_gt: np.ndarray | None = None
 
     @classmethod
-    def prepare(cls, S_pred, S_gt, visible, M_pred, M_gt=None) -> "_Inputs":
+    def prepare(cls, S_pred, S_gt, visible, M_pred, M_gt=None, centre_ground_truth: bool = True) -> "_Inputs":
+        """`centre_ground_truth=False` skips `G_centred` (None then), which only `center="ground_truth"` uses."""
         X = np.asarray(S_pred, dtype=np.float64)
         G = np.asarray(S_gt, dtype=np.float64)
         if X.shape != G.shape or X.ndim != 3 or X.shape[-1] != 3:
@@ -154,10 +155,13 @@ class _Inputs:
         visible = visible & defined
         # Centring the ground truth ("centre G per frame") uses every point where it is defined, hidden ones
         # too: centring over the visible subset alone would shift G away from a correct, centred prediction.
-        G_centred = center_masked(np.where(defined[..., None], G, 0.0), defined)
+        G_centred = None
+        if centre_ground_truth:
+            G_centred = center_masked(G if defined.all() else np.where(defined[..., None], G, 0.0), defined)
         if not visible.all():
             G = np.where(visible[..., None], G, 0.0)
-            G_centred = np.where(visible[..., None], G_centred, 0.0)
+            if G_centred is not None:
+                G_centred = np.where(visible[..., None], G_centred, 0.0)
         X_scaled = X if M_pred is None else X * camera_scale(np.asarray(M_pred, dtype=np.float64))[:, None, None]
         gt_norm = np.sqrt(np.square(G).sum(axis=(1, 2)))
         scored = (visible.sum(1) >= MIN_VISIBLE_POINTS) & (gt_norm > 0)
@@ -222,7 +226,9 @@ def evaluate_presets(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray |
     Returns:
         {preset name: Evaluation}.
     """
-    inputs = _Inputs.prepare(S_pred, S_gt, visible, M_pred, M_gt)
+    presets = [get_preset(preset) for preset in presets]
+    inputs = _Inputs.prepare(S_pred, S_gt, visible, M_pred, M_gt,
+                             centre_ground_truth=any(preset.center == "ground_truth" for preset in presets))
     scored, weights = inputs.scored, inputs.weights
     frames = np.flatnonzero(scored)
     shared = dict(stress=stress(inputs.X_scaled, inputs.G, weights), reprojection=None,
@@ -231,7 +237,7 @@ def evaluate_presets(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray |
         shared["reprojection"] = _mean(reprojection_errors(inputs.X, np.asarray(M_pred, float),
                                                            np.asarray(W, float), inputs.visible)[frames])
     results = {}
-    for preset in map(get_preset, presets):
+    for preset in presets:
         aligned = inputs.align(preset)
         difference = aligned.X_aligned - aligned.G_compared
         del aligned  # frees this preset's shapes before the next preset aligns (peak memory at large F·P)

@@ -63,11 +63,12 @@ def fit_scale(X: np.ndarray, G: np.ndarray, w: np.ndarray, scope: Scope, scale: 
     if scale == "none":
         return np.ones((X.shape[0] if scope == "frame" else 1, 1, 1))
     wx = w[..., None]
-    xx = (wx * X * X).sum(axis=axes, keepdims=True)
+    product = (lambda A, B: A * B) if w.all() else (lambda A, B: wx * A * B)  # noqa: E731  (w = 1: skip it)
+    xx = product(X, X).sum(axis=axes, keepdims=True)
     if scale == "norm_ratio":
-        return np.sqrt(safe_ratio((wx * G * G).sum(axis=axes, keepdims=True), xx))
+        return np.sqrt(safe_ratio(product(G, G).sum(axis=axes, keepdims=True), xx))
     if scale == "least_squares":
-        return safe_ratio((wx * X * G).sum(axis=axes, keepdims=True), xx)
+        return safe_ratio(product(X, G).sum(axis=axes, keepdims=True), xx)
     raise ValueError(f"unknown scale {scale!r}")
 
 
