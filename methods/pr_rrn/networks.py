@@ -49,8 +49,9 @@ class _Init:
 
 
 def _conv1x1(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """A 1×1 convolution over the width: `weight (C_out, C_in)`, `x (B, C_in, 2)` → `(B, C_out, 2)`."""
-    return torch.einsum("oc,bcw->bow", weight, x) + bias[:, None]
+    """A 1×1 convolution over the width, features stored width-first: `weight (C_out, C_in)`,
+    `x (B, 2, C_in)` → `(B, 2, C_out)` (one matrix product for both columns)."""
+    return nn.functional.linear(x, weight, bias)
 
 
 class ShapeNetwork(nn.Module):
@@ -60,7 +61,7 @@ class ShapeNetwork(nn.Module):
     1×1 convolution: the same weights act on both columns. Encoder: an input layer P → channels[0], then for
     each C in `channels` an RR module (the C → C recursive layer applied `recursions` times with a residual
     connection, sharing its weights across the steps, then a C → C/2 channel-halving layer). The last module
-    leaves (channels[-1]/2 × 2) values, flattened (channel-major) into the middle layer, a fully-connected
+    leaves (2 × channels[-1]/2) values, flattened (x column first) into the middle layer, a fully-connected
     layer that mixes the two columns and gives `h`. Decoder: the transposed middle layer, then the inverse RR
     modules in reverse order (transposed halving layer C/2 → C, then the transposed recursive layer applied
     `recursions` times with the same residual), all weights tied to the encoder's, biases separate; finally
@@ -105,7 +106,7 @@ class ShapeNetwork(nn.Module):
         self.shape_bias = init.bias(3 * points, first * WIDTH)
 
     def _recur(self, weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """The recursive layer of one RR module: (B, C, 2) → (B, C, 2)."""
+        """The recursive layer of one RR module: (B, 2, C) → (B, 2, C)."""
         if not self.recursive:
             return self.act(_conv1x1(weight, bias, x))
         y = x
@@ -115,7 +116,7 @@ class ShapeNetwork(nn.Module):
 
     def encode(self, W: torch.Tensor) -> torch.Tensor:
         """`W (B, P, 2)` → `h (B, code_dim)`."""
-        x = self.act(_conv1x1(self.input_weight, self.input_bias, W))           # (B, C0, 2)
+        x = self.act(_conv1x1(self.input_weight, self.input_bias, W.transpose(1, 2)))  # (B, 2, C0)
         for k in range(len(self.channels)):
             x = self._recur(self.recursive_weights[k], self.recursive_biases[k], x)
             x = self.act(_conv1x1(self.halving_weights[k], self.halving_biases[k], x))
@@ -124,7 +125,7 @@ class ShapeNetwork(nn.Module):
     def decode(self, h: torch.Tensor) -> torch.Tensor:
         """`h (B, code_dim)` → `S (B, P, 3)`."""
         x = self.act(h @ self.middle_weight + self.middle_bias_dec)
-        x = x.reshape(h.shape[0], self.channels[-1] // 2, WIDTH)
+        x = x.reshape(h.shape[0], WIDTH, self.channels[-1] // 2)
         for k in reversed(range(len(self.channels))):
             x = self.act(_conv1x1(self.halving_weights[k].T, self.halving_biases_dec[k], x))
             x = self._recur(self.recursive_weights[k].T, self.recursive_biases_dec[k], x)
