@@ -1,7 +1,7 @@
 """e3D regression tracking: a reference file of quick deterministic runs, re-run and compared with tolerances.
 
 The reference (results/reference/e3d.json) holds:
-    sets:      sweep specifications (the fields of docs/sweeps.md) naming the runs to track;
+    sets:      sweep specifications (the fields of docs/reports.md) naming the runs to track;
     presets:   the e3D presets recorded for each run;
     tolerance: {"relative": r, "absolute": a} — a new entry's tolerance is max(a, r · value);
     entries:   one per run × preset × evaluation group: the run's configuration, `value` (e3D), `tolerance`,
