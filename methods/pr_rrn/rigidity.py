@@ -26,6 +26,19 @@ def _block(entries: torch.Tensor) -> torch.Tensor:
     return torch.stack([torch.stack([xx, xy], -1), torch.stack([xy, yy], -1)], -2)
 
 
+def _centred_rows(W: torch.Tensor) -> torch.Tensor:
+    """(N, P, 2) → (N, 2, P) contiguous: each frame's x row and y row, centred, in one pass over the data."""
+    rows = torch.empty(W.shape[0], 2, W.shape[1], dtype=W.dtype, device=W.device)
+    return torch.sub(W.transpose(1, 2), W.mean(1)[..., None], out=rows)
+
+
+def _cross_blocks(rows_a: torch.Tensor, rows_b: torch.Tensor) -> torch.Tensor:
+    """(A, 2, P), (B, 2, P) rows → (A, B, 2, 2) blocks `W_aᵀ W_b` of every pair: one (2A × P)(P × 2B) product."""
+    A, _, P = rows_a.shape
+    B = rows_b.shape[0]
+    return (rows_a.reshape(2 * A, P) @ rows_b.reshape(2 * B, P).T).reshape(A, 2, B, 2).transpose(1, 2)
+
+
 def pair_gram(Wa: torch.Tensor, Wb: torch.Tensor, va: torch.Tensor | None = None,
               vb: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Centred 4×4 Gram matrices of every pair (a, b), over the points visible in both frames.
@@ -42,11 +55,11 @@ def pair_gram(Wa: torch.Tensor, Wb: torch.Tensor, va: torch.Tensor | None = None
     A, P, _ = Wa.shape
     B = Wb.shape[0]
     if va is None and vb is None:
-        Wa = Wa - Wa.mean(1, keepdim=True)
-        Wb = Wb - Wb.mean(1, keepdim=True)
-        aa = _block(_outer_entries(Wa).sum(1))[:, None].expand(A, B, 2, 2)
-        bb = _block(_outer_entries(Wb).sum(1))[None].expand(A, B, 2, 2)
-        ab = torch.einsum("apd,bpe->abde", Wa, Wb)
+        # rows layout (N, 2, P): the centring copy is the only pass over each frame's data besides the product
+        rows_a, rows_b = _centred_rows(Wa), _centred_rows(Wb)
+        aa = (rows_a @ rows_a.transpose(1, 2))[:, None].expand(A, B, 2, 2)
+        bb = (rows_b @ rows_b.transpose(1, 2))[None].expand(A, B, 2, 2)
+        ab = _cross_blocks(rows_a, rows_b)
         common = torch.full((A, B), P, dtype=Wa.dtype, device=Wa.device)
     else:
         va = torch.ones(Wa.shape[:2], dtype=Wa.dtype, device=Wa.device) if va is None else va.to(Wa.dtype)

@@ -14,7 +14,8 @@ from nrsfm_bench.geometry import (camera_scale, center_masked, complete_rotation
 MIN_VISIBLE_POINTS = 3
 STRESS_MAX_PAIRS = 10_000
 STRESS_MAX_FRAMES = 5_000
-CHUNK_FRAMES = 2048
+#: (frame, point pair) entries per chunk of the stress computation: bounds its working memory (~100 MB)
+STRESS_CHUNK_ENTRIES = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +68,13 @@ def reprojection_errors(S: np.ndarray, M: np.ndarray, W: np.ndarray, visible: np
     return np.sqrt(safe_ratio((residual ** 2).sum(axis=(1, 2)), (W_c ** 2).sum(axis=(1, 2))))
 
 
+def _pair_distances(Y: np.ndarray, f: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """(n, pairs) distances |Y[f, i] − Y[f, j]| for frames `f (n, 1)` and point pairs `i, j (pairs,)`."""
+    difference = Y[f, i]
+    difference -= Y[f, j]
+    return np.sqrt(np.einsum("npk,npk->np", difference, difference))
+
+
 def stress(X: np.ndarray, G: np.ndarray, weights: np.ndarray) -> float:
     """Mean |d_X(p, q) − d_G(p, q)| over the point pairs visible in both, over scored frames.
 
@@ -86,11 +94,11 @@ def stress(X: np.ndarray, G: np.ndarray, weights: np.ndarray) -> float:
         keep = np.sort(rng.choice(i.size, STRESS_MAX_PAIRS, replace=False))
         i, j = i[keep], j[keep]
     total, count = 0.0, 0
-    for start in range(0, frames.size, CHUNK_FRAMES):
-        f = frames[start:start + CHUNK_FRAMES]
-        both = weights[f][:, i] & weights[f][:, j]
-        distance = lambda Y: np.sqrt(np.square(Y[f][:, i] - Y[f][:, j]).sum(-1))  # noqa: E731
-        total += float((np.abs(distance(X) - distance(G)) * both).sum())
+    chunk = max(1, STRESS_CHUNK_ENTRIES // max(i.size, 1))
+    for start in range(0, frames.size, chunk):
+        f = frames[start:start + chunk, None]
+        both = weights[f, i] & weights[f, j]                                        # (n, pairs)
+        total += float((np.abs(_pair_distances(X, f, i, j) - _pair_distances(G, f, i, j)) * both).sum())
         count += int(both.sum())
     return total / count if count else float("nan")
 
