@@ -9,6 +9,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from nrsfm_bench.errors import NrsfmError
+from nrsfm_bench.perturbations import Perturbation
 from nrsfm_bench.store import atomic_path
 
 
@@ -37,15 +38,15 @@ def records_frame(records: Iterable[dict]) -> pd.DataFrame:
     """One row per (record, evaluation group, preset): the long form every table is pivoted from.
 
     Columns: key, method, dataset, method_name, dataset_name, split, group, preset, seed, perturbation,
-    e3d, mpjpe, stress, reprojection, frames, status.
+    e3d, mpjpe, stress, reprojection, frames, status, protocol (the dataset's, e.g. PASCAL3D+ "cad-views").
     """
     rows = []
     for record in records:
         base = {"key": record["key"], "method": label("method", record["method"]),
                 "dataset": label("dataset", record["dataset"]), "method_name": record["method"]["name"],
                 "dataset_name": record["dataset"]["name"], "split": record["split"], "seed": record["seed"],
-                "perturbation": ", ".join(f"{k}={v}" for k, v in sorted(record.get("perturbation", {}).items())),
-                "status": record["status"]}
+                "perturbation": Perturbation.from_dict(record.get("perturbation", {})).label(),
+                "status": record["status"], "protocol": record["dataset"].get("meta", {}).get("protocol", "")}
         for group, block in record.get("evaluation", {}).items():
             presets = block["presets"] or {None: {}}  # 2D-only data: reprojection error alone
             for preset, metrics in presets.items():
@@ -53,7 +54,7 @@ def records_frame(records: Iterable[dict]) -> pd.DataFrame:
                              "mpjpe": metrics.get("mpjpe"), "stress": metrics.get("stress"),
                              "reprojection": block["reprojection"], "frames": block["frames"]})
     columns = ["key", "method", "dataset", "method_name", "dataset_name", "split", "group", "preset", "seed",
-               "perturbation", "e3d", "mpjpe", "stress", "reprojection", "frames", "status"]
+               "perturbation", "e3d", "mpjpe", "stress", "reprojection", "frames", "status", "protocol"]
     return pd.DataFrame(rows, columns=columns)
 
 

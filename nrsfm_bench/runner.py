@@ -148,7 +148,8 @@ def score(seq: Sequence, result: Reconstruction, positions: np.ndarray) -> dict:
     if seq.S_gt is None:
         block["note"] = "no 3D ground truth: e3D unavailable"
         return block
-    evaluations = evaluate_presets(sub(result.S), seq.S_gt[positions], seq.visible[positions], M_pred=sub(result.M))
+    evaluations = evaluate_presets(sub(result.S), seq.S_gt[positions], seq.visible[positions], M_pred=sub(result.M),
+                                   M_gt=None if seq.M_gt is None else seq.M_gt[positions])
     for name, evaluation in evaluations.items():
         summary = evaluation.summary()
         summary.pop("reprojection")

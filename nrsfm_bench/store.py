@@ -30,6 +30,15 @@ def resolve_store(explicit: str | os.PathLike | None = None) -> Path:
     return Path(explicit or os.environ.get(ENV_VAR) or DEFAULT_STORE).expanduser()
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once, at import: os.umask can only be read by setting it
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path` in one rename, else it is removed.
@@ -39,6 +48,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private (0600); give it the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, path)

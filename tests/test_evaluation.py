@@ -164,3 +164,17 @@ def test_sequence_scope_cannot_undo_per_frame_rotations():
     R = random_rotations(4, 8)
     assert np.abs(align(G @ R, G, scope="sequence")[0] - G).max() > 1e-2
     assert np.abs(align(G @ R, G, scope="frame")[0] - G).max() < 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(**shapes, reflect=st.booleans())
+def test_camera_zflip_compares_in_each_frames_camera_coordinates(seed, F, P, reflect):
+    G = generic_shapes(seed, F, P)
+    M_gt = random_rotations(F, seed + 1)[:, :2]
+    Q = random_rotations(F, seed + 2) @ (REFLECT if reflect else np.eye(3))  # the method's own world frame
+    X, M_pred = G @ Q, M_gt @ Q  # same observations: X M_predᵀ = G M_gtᵀ
+    assert np.allclose(X @ M_pred.transpose(0, 2, 1), G @ M_gt.transpose(0, 2, 1))
+    assert evaluate(X, G, M_pred=M_pred, M_gt=M_gt, preset="camera_zflip").e3d < 1e-9
+    flat = np.concatenate([G @ M_gt.transpose(0, 2, 1), np.zeros((F, P, 1))], -1)  # right x, y; no depth
+    assert evaluate(flat, G, M_pred=np.broadcast_to(np.eye(3)[:2], (F, 2, 3)), M_gt=M_gt,
+                    preset="camera_zflip").e3d > 1e-3

@@ -30,7 +30,7 @@ class PRRRN(Method):
                  tau: float | None = None, xi: float | None = None, memory_size: int | None = None,
                  alternate_every: int | None = None, recursions: int | None = None, residual: str = "step",
                  activation: str = "elu", consistency: str = "permute", temperature: float = 1.0,
-                 normalize: bool = True, seed: int = 0):
+                 normalize: bool = True, threads: int | None = 1, seed: int = 0):
         """
         Args:
             profile: "quick" (default: seconds on a CPU) or "paper" (Sec. 5.1: 700 epochs, N_mem 1024, ...);
@@ -48,6 +48,8 @@ class PRRRN(Method):
             consistency: "permute" (the batch's cameras permuted, eq. 16) or "random_rotation".
             temperature: divides the contrastive logits (the paper uses 1).
             normalize: divide the 2D input by its RMS over the training frames (shapes scaled back).
+            threads: torch CPU threads while training and predicting (1 by default: the layers are too small
+                to gain from more, and threads contend badly on shared cores); None leaves torch's setting.
             seed: drives initialisation, shuffling and every random choice of training.
         """
         self.profile, self.epochs, self.batch_size, self.lr = profile, epochs, batch_size, lr
@@ -55,9 +57,11 @@ class PRRRN(Method):
         self.lambda_contrast, self.lambda_consist, self.tau, self.xi = lambda_contrast, lambda_consist, tau, xi
         self.memory_size, self.alternate_every, self.recursions = memory_size, alternate_every, recursions
         self.residual, self.activation, self.consistency = residual, activation, consistency
-        self.temperature, self.normalize, self.seed = temperature, normalize, seed
+        self.temperature, self.normalize, self.threads, self.seed = temperature, normalize, threads, seed
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
         if consistency not in CONSISTENCY_MODES:
             raise ValueError(f"consistency must be one of {', '.join(CONSISTENCY_MODES)}, got {consistency!r}")
         self.config_for("unnamed")  # validate every value now, not after loading data
@@ -73,25 +77,27 @@ class PRRRN(Method):
         return resolve(self.profile, overrides, self.variant)
 
     def fit(self, seq: Sequence) -> "PRRRN":
-        from nrsfm_bench.methods.pr_rrn.training import train
+        from nrsfm_bench.methods.pr_rrn.training import cpu_threads, train
 
         config = self.config_for(seq.name)
         run_key = config_hash({"config": config.to_dict(), "data": fingerprint(seq)})
-        self.model_ = train(config, seq.W, seq.visible, context=self.context, fingerprint=run_key)
+        with cpu_threads(self.threads):
+            self.model_ = train(config, seq.W, seq.visible, context=self.context, fingerprint=run_key)
         self.config_ = config.to_dict()
         self.history_ = self.model_.history
         self.points_ = seq.P
         return self
 
     def reconstruct(self, seq: Sequence) -> Reconstruction:
-        from nrsfm_bench.methods.pr_rrn.training import predict
+        from nrsfm_bench.methods.pr_rrn.training import cpu_threads, predict
 
         if not hasattr(self, "model_"):
             raise InputError(f"{self.registry_name}: reconstruct() needs a trained model; call fit() first")
         if seq.P != self.points_:
             raise InputError(f"sequence '{seq.name}' has P = {seq.P} points; {self.registry_name} was trained "
                              f"on P = {self.points_}")
-        S, M = predict(self.model_, seq.W, seq.visible, device=self.context.device)
+        with cpu_threads(self.threads):
+            S, M = predict(self.model_, seq.W, seq.visible, device=self.context.device)
         info = {"config": self.config_, "history": self.history_, **self.model_.info}
         return Reconstruction(S=S, M=M, info=info)
 

@@ -1,12 +1,13 @@
 """PR-RRN's training loop: shuffled batches, the alternating pairwise losses, the memory bank, checkpoints."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -63,6 +64,20 @@ def build_networks(config: TrainConfig, points: int) -> tuple[ShapeNetwork, Rota
                              activation=config.activation, recursive=config.recursive, generator=generator)
     rotation_net = RotationNetwork(points, activation=config.activation, generator=generator)
     return shape_net, rotation_net
+
+
+@contextlib.contextmanager
+def cpu_threads(count: int | None) -> Iterator[None]:
+    """Run the block with torch limited to `count` CPU threads (None: leave torch's setting alone)."""
+    if count is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def input_scale(W: np.ndarray, visible: np.ndarray) -> float:

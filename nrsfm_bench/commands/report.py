@@ -1,39 +1,56 @@
-"""`nrsfm-bench report`: the store aggregated into a methods × datasets table (markdown, LaTeX, CSV)."""
+"""`nrsfm-bench report`: the store as tables (markdown, LaTeX, CSV), figures and one self-contained HTML page."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from nrsfm_bench import report
-from nrsfm_bench.commands import add_store_option
-from nrsfm_bench.errors import UsageError
+from nrsfm_bench.commands import add_data_option, add_store_option
 from nrsfm_bench.evaluation import DEFAULT_PRESET, get_preset
+from nrsfm_bench.reporting import PARTS, ReportOptions, make_report, print_written
 from nrsfm_bench.store import ResultsStore, resolve_store
+from nrsfm_bench.sweep_spec import split_list
 
 
 def add_parsers(subparsers) -> None:
-    parser = subparsers.add_parser("report", help="aggregate the results store into tables",
-                                   description="Aggregate the results store: rows methods, columns datasets, "
-                                               "e3D mean ± std over seeds, written as markdown, LaTeX and CSV.")
+    parser = subparsers.add_parser(
+        "report", help="aggregate the results store into tables, figures and an HTML page",
+        description="Aggregate the results store: a methods × datasets overview and paper-style tables (Table 1, "
+                    "2, 4, classic sequences; e3D mean ± std over seeds beside published values) as markdown, "
+                    "LaTeX and CSV; robustness curves (PNG, PDF); reconstruction pictures and a GIF; and "
+                    "index.html bringing them together (opens from disk, no network). See docs/reports.md.")
     add_store_option(parser)
     parser.add_argument("--out", metavar="DIR", help="output folder (default: <store>/report)")
     parser.add_argument("--preset", default=DEFAULT_PRESET, help="e3D convention (default: dnrsfm)")
     parser.add_argument("--group", default="all",
-                        help="evaluation group: all, train (seen) or test (unseen) (default: all)")
-    parser.add_argument("--metric", default="e3d", choices=("e3d", "mpjpe", "stress", "reprojection"))
+                        help="evaluation group of the overview and curves: all, train (seen) or test (unseen)")
+    parser.add_argument("--metric", default="e3d", choices=("e3d", "mpjpe", "stress", "reprojection"),
+                        help="metric of the overview table (default e3d)")
+    parser.add_argument("--only", metavar="PARTS", help=f"comma-separated parts to write: {', '.join(PARTS)} "
+                                                        "(default: all)")
+    parser.add_argument("--published", metavar="FILE", help="published values (default: results/published.csv)")
+    parser.add_argument("--methods", metavar="LIST", help="only these methods (names or labels, comma-separated)")
+    parser.add_argument("--datasets", metavar="LIST", help="only these datasets (comma-separated)")
+    parser.add_argument("--show", action="append", default=[], metavar="METHOD@DATASET",
+                        help="draw this run's reconstruction (repeatable; default: the best method per dataset)")
+    parser.add_argument("--frames", metavar="LIST", help="positions among the evaluated frames to draw, e.g. 0,50,100")
+    parser.add_argument("--gif", metavar="METHOD@DATASET", help="run to animate (default: the first one drawn)")
+    add_data_option(parser)
     parser.set_defaults(func=command_report)
 
 
 def command_report(args: argparse.Namespace) -> int:
     store = ResultsStore(resolve_store(args.store))
-    records = store.records()
-    if not records:
-        raise UsageError(f"the results store {store.root} has no runs; run `nrsfm-bench run` first")
-    preset = get_preset(args.preset).name
-    summary = report.summarize(report.records_frame(records), preset, args.group, args.metric)
-    caption = f"{args.metric} ({'preset ' + preset if args.metric != 'reprojection' else '2D'}, frames: {args.group}); mean ± std over seeds"
+    names = lambda text: tuple(n.strip() for n in text.split(",") if n.strip()) if text else ()  # noqa: E731
+    options = ReportOptions(
+        preset=get_preset(args.preset).name, group=args.group, metric=args.metric,
+        parts=names(args.only) or PARTS, published_path=args.published, methods=names(args.methods),
+        datasets=names(args.datasets), show=tuple(args.show),
+        frames=tuple(split_list(args.frames, int, "--frames")) if args.frames else (), gif=args.gif,
+        data_root=args.data_dir)
     out = Path(args.out) if args.out else store.root / "report"
-    stem = f"{args.metric}_{preset}_{args.group}"
-    print(report.write_table(out, stem, report.pivot(summary), summary, caption))
-    print(f"written: {out / stem}.{{md,tex,csv}}")
+    result = make_report(store, out, options)
+    if result.overview:
+        print(result.overview)
+    print_written(result, out, sys.stdout)
     return 0

@@ -8,7 +8,8 @@ import numpy as np
 
 from nrsfm_bench.evaluation.presets import DEFAULT_PRESET, PRESETS, Preset, get_preset
 from nrsfm_bench.evaluation.procrustes import align
-from nrsfm_bench.geometry import camera_scale, center_masked, project, safe_ratio
+from nrsfm_bench.geometry import (camera_scale, center_masked, complete_rotation, orthonormalize_camera, project,
+                                  safe_ratio)
 
 MIN_VISIBLE_POINTS = 3
 STRESS_MAX_PAIRS = 10_000
@@ -119,7 +120,8 @@ class Alignment:
 @dataclasses.dataclass(frozen=True)
 class _Inputs:
     """Validated evaluator inputs shared by every preset: X (F, P, 3), X scaled by the cameras' σ₁, G with
-    zeros where not visible, visible / weights (F, P), scored (F,) and the ground-truth norms (F,)."""
+    zeros where not visible, visible / weights (F, P), scored (F,), the ground-truth norms (F,), and the
+    predicted and ground-truth cameras (F, 2, 3) or None."""
 
     X: np.ndarray
     X_scaled: np.ndarray
@@ -128,9 +130,11 @@ class _Inputs:
     scored: np.ndarray
     weights: np.ndarray
     gt_norm: np.ndarray
+    M_pred: np.ndarray | None = None
+    M_gt: np.ndarray | None = None
 
     @classmethod
-    def prepare(cls, S_pred, S_gt, visible, M_pred) -> "_Inputs":
+    def prepare(cls, S_pred, S_gt, visible, M_pred, M_gt=None) -> "_Inputs":
         X = np.asarray(S_pred, dtype=np.float64)
         G = np.asarray(S_gt, dtype=np.float64)
         if X.shape != G.shape or X.ndim != 3 or X.shape[-1] != 3:
@@ -142,22 +146,36 @@ class _Inputs:
         X_scaled = X if M_pred is None else X * camera_scale(np.asarray(M_pred, dtype=np.float64))[:, None, None]
         gt_norm = np.sqrt(np.square(G).sum(axis=(1, 2)))
         scored = (visible.sum(1) >= MIN_VISIBLE_POINTS) & (gt_norm > 0)
-        return cls(X, X_scaled, G, visible, scored, visible & scored[:, None], gt_norm)
+        as_array = lambda M: None if M is None else np.asarray(M, dtype=np.float64)  # noqa: E731
+        return cls(X, X_scaled, G, visible, scored, visible & scored[:, None], gt_norm, as_array(M_pred),
+                   as_array(M_gt))
 
     def align(self, preset: Preset) -> Alignment:
         X = self.X_scaled if preset.camera_scale else self.X
-        X_aligned, G_compared = align(X, self.G, self.weights, **preset.alignment_options())
-        return Alignment(X, self.G, self.visible, self.scored, self.weights, X_aligned, G_compared)
+        G = self.G
+        if preset.camera_frame:
+            X, G = in_camera_frame(X, self.M_pred), in_camera_frame(G, self.M_gt)
+        X_aligned, G_compared = align(X, G, self.weights, **preset.alignment_options())
+        return Alignment(X, G, self.visible, self.scored, self.weights, X_aligned, G_compared)
+
+
+def in_camera_frame(S: np.ndarray, M: np.ndarray | None) -> np.ndarray:
+    """Shapes (F, P, 3) in camera coordinates `S Rᵀ` with R the rotation completing the camera M (F, 2, 3) with
+    orthonormalised rows; unchanged when M is None (the shapes are taken as already in the camera frame)."""
+    if M is None:
+        return S
+    return S @ complete_rotation(orthonormalize_camera(M)).swapaxes(1, 2)
 
 
 def align_to_ground_truth(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = None, *,
-                          M_pred: np.ndarray | None = None, preset: str | Preset = DEFAULT_PRESET) -> Alignment:
+                          M_pred: np.ndarray | None = None, M_gt: np.ndarray | None = None,
+                          preset: str | Preset = DEFAULT_PRESET) -> Alignment:
     """The preset's alignment of S_pred (F, P, 3) to S_gt (F, P, 3), as scored by `evaluate` (for figures)."""
-    return _Inputs.prepare(S_pred, S_gt, visible, M_pred).align(get_preset(preset))
+    return _Inputs.prepare(S_pred, S_gt, visible, M_pred, M_gt).align(get_preset(preset))
 
 
 def evaluate(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = None, *,
-             M_pred: np.ndarray | None = None, W: np.ndarray | None = None,
+             M_pred: np.ndarray | None = None, W: np.ndarray | None = None, M_gt: np.ndarray | None = None,
              preset: str | Preset = DEFAULT_PRESET) -> Evaluation:
     """Score predicted shapes against ground truth under one preset.
 
@@ -165,25 +183,28 @@ def evaluate(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = 
         S_pred: (F, P, 3) predicted shapes.
         S_gt: (F, P, 3) ground truth (may be non-finite at hidden points).
         visible: (F, P) mask of points to score; all when None.
-        M_pred: optional (F, 2, 3) predicted cameras (for the camera-scale step and the reprojection error).
+        M_pred: optional (F, 2, 3) predicted cameras (camera-scale step, camera-frame presets, reprojection).
         W: optional (F, P, 2) observations (for the reprojection error).
+        M_gt: optional (F, 2, 3) ground-truth cameras (camera-frame presets; without them S_gt is taken as
+            already in the camera frame).
         preset: a preset name (`dnrsfm`, `camera_zflip`, `akhter`) or a custom `Preset`.
     Returns:
         An Evaluation.
     """
     preset = get_preset(preset)
-    return evaluate_presets(S_pred, S_gt, visible, M_pred=M_pred, W=W, presets=(preset,))[preset.name]
+    return evaluate_presets(S_pred, S_gt, visible, M_pred=M_pred, W=W, M_gt=M_gt, presets=(preset,))[preset.name]
 
 
 def evaluate_presets(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray | None = None, *,
                      M_pred: np.ndarray | None = None, W: np.ndarray | None = None,
+                     M_gt: np.ndarray | None = None,
                      presets: Iterable[str | Preset] = tuple(PRESETS)) -> dict[str, Evaluation]:
     """`evaluate` under several presets, sharing the preset-independent work (stress, reprojection).
 
     Returns:
         {preset name: Evaluation}.
     """
-    inputs = _Inputs.prepare(S_pred, S_gt, visible, M_pred)
+    inputs = _Inputs.prepare(S_pred, S_gt, visible, M_pred, M_gt)
     scored, weights = inputs.scored, inputs.weights
     frames = np.flatnonzero(scored)
     shared = dict(stress=stress(inputs.X_scaled, inputs.G, weights), reprojection=None,

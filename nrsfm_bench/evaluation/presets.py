@@ -20,6 +20,10 @@ class Preset:
         scope, reflection, scale, center, rotation_fit, depth_flip: alignment options (see `procrustes.align`).
         camera_scale: before alignment, multiply each predicted shape by the largest singular value of the
             method's camera for that frame (Deep NRSfM moves the camera's scale into the shape).
+        camera_frame: compare shapes in each frame's camera coordinates: the ground truth rotated by the full
+            rotation of its camera `M_gt` (third row m₁ × m₂), the prediction by that of the method's camera
+            (inputs without cameras are taken as already in the camera frame). x and y then equal the 2D
+            observations up to noise, and the comparison measures depth.
         error: "relative_frobenius" gives `e_i = ‖X_i − G_i‖ / ‖G_i‖`; "mean_distance_over_std" gives the
             mean Euclidean point distance in units of `s`, the mean per-row standard deviation of G (Akhter).
     """
@@ -33,6 +37,7 @@ class Preset:
     rotation_fit: str = "orthogonal"
     depth_flip: bool = False
     camera_scale: bool = False
+    camera_frame: bool = False
     error: ErrorKind = "relative_frobenius"
 
     def alignment_options(self) -> dict:
@@ -57,7 +62,7 @@ PRESETS: dict[str, Preset] = {
             name="camera_zflip",
             summary="C3DPO / CNS / PRN style: camera frame, per-frame centring, no rotation or scale, "
                     "best of depth and negated depth",
-            scope="none", reflection=False, scale="none", center="both", depth_flip=True,
+            scope="none", reflection=False, scale="none", center="both", depth_flip=True, camera_frame=True,
             error="relative_frobenius",
         ),
         Preset(
