@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import importlib.util
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Iterator, TextIO
 
 from tabulate import tabulate
 
@@ -141,7 +143,7 @@ def measure(configs: list[RunConfig], *, jobs: int = 1, data_root: str | None = 
     Returns:
         key → record, or key → Failure for runs that failed.
     """
-    with tempfile.TemporaryDirectory(prefix="nrsfm-check-") as folder:
+    with tempfile.TemporaryDirectory(prefix="nrsfm-check-") as folder, _torch_single_thread(configs):
         store = ResultsStore(folder)
         plan = plan_configs(configs, store, force=True)
         result = execute_plan(plan, store, jobs=jobs, data_root=data_root, imports=imports, force=True,
@@ -152,6 +154,24 @@ def measure(configs: list[RunConfig], *, jobs: int = 1, data_root: str | None = 
         if task.key not in measured:
             measured[task.key] = failed.get(task.label, Failure("not run", ""))
     return measured
+
+
+@contextmanager
+def _torch_single_thread(configs: list[RunConfig]) -> Iterator[None]:
+    """Torch on one thread while deep methods are checked: the same numbers on any machine's core count, and
+    no oversubscription stall on a busy machine (two spinning OpenMP threads there can be 20× slower)."""
+    deep = any(type(prepare(c).method).__module__.startswith("nrsfm_bench.methods") for c in configs)
+    if not deep or importlib.util.find_spec("torch") is None:
+        yield
+        return
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _e3d(record: dict | Failure, preset: str, group: str) -> tuple[float | None, str]:
