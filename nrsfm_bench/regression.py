@@ -222,15 +222,18 @@ def _fmt_change(c: Comparison) -> str:
     if c.change is None:
         return "–"
     relative = f" ({c.change / c.entry.value:+.1%})" if c.entry.value else ""
-    return f"{c.change:+.5f}{relative}"
+    return f"{c.change:+.3g}{relative}"
 
 
 def comparison_table(comparisons: list[Comparison]) -> str:
     """A readable table: what was tracked, reference and measured e3D, the change, the tolerance, the verdict."""
+    from nrsfm_bench.report import label
+
     rows = [[c.entry.method, c.entry.profile, " · ".join(filter(None, [
-                c.entry.dataset, Perturbation.from_dict(c.entry.perturbation).label()])),
-             c.entry.preset, c.entry.group, f"{c.entry.value:.5f}", "–" if c.measured is None else f"{c.measured:.5f}",
-             _fmt_change(c), f"{c.entry.tolerance:.5f}", c.status + (f": {c.note}" if c.note else "")]
+                label("dataset", {"name": c.entry.dataset, "params": c.entry.dataset_params}),
+                Perturbation.from_dict(c.entry.perturbation).label()])),
+             c.entry.preset, c.entry.group, f"{c.entry.value:.5g}", "–" if c.measured is None else f"{c.measured:.5g}",
+             _fmt_change(c), f"{c.entry.tolerance:.3g}", c.status + (f": {c.note}" if c.note else "")]
             for c in comparisons]
     return tabulate(rows, headers=["method", "profile", "dataset", "preset", "group", "reference", "measured",
                                    "change", "tolerance", "status"], tablefmt="github", disable_numparse=True)
