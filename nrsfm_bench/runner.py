@@ -139,16 +139,17 @@ def evaluation_groups(seq: Sequence, method: Method, split: str, evaluated: np.n
 
 def score(seq: Sequence, result: Reconstruction, positions: np.ndarray) -> dict:
     """Metrics of the frames at `positions` of `seq` under every preset (reprojection when there is no 3D)."""
-    sub = lambda a: None if a is None else np.asarray(a)[positions]  # noqa: E731
+    every_frame = np.array_equal(positions, np.arange(seq.F))  # then no copies (memory at large F·P)
+    sub = lambda a: None if a is None else np.asarray(a) if every_frame else np.asarray(a)[positions]  # noqa: E731
     block: dict[str, Any] = {"frames": int(positions.size), "reprojection": None, "presets": {}}
     if result.M is not None:
-        errors = reprojection_errors(sub(result.S), sub(result.M), seq.W[positions], seq.visible[positions])
+        errors = reprojection_errors(sub(result.S), sub(result.M), sub(seq.W), sub(seq.visible))
         block["reprojection"] = float(errors.mean())
     if seq.S_gt is None:
         block["note"] = "no 3D ground truth: e3D unavailable"
         return block
-    evaluations = evaluate_presets(sub(result.S), seq.S_gt[positions], seq.visible[positions], M_pred=sub(result.M),
-                                   M_gt=None if seq.M_gt is None else seq.M_gt[positions])
+    evaluations = evaluate_presets(sub(result.S), sub(seq.S_gt), sub(seq.visible), M_pred=sub(result.M),
+                                   M_gt=sub(seq.M_gt))
     for name, evaluation in evaluations.items():
         summary = evaluation.summary()
         summary.pop("reprojection")

@@ -111,8 +111,9 @@ class _Trainer:
         self.shape_net, self.rotation_net = build_networks(config, W.shape[1])
         self.shape_net.to(self.device)
         self.rotation_net.to(self.device)
+        # fused: one kernel updates every parameter (the default per-parameter loop was ~10-20% of a step)
         self.optimizer = torch.optim.Adam([*self.shape_net.parameters(), *self.rotation_net.parameters()],
-                                          lr=config.lr)
+                                          lr=config.lr, fused=True)
         self.bank = MemoryBank(config.memory_size, self.shape_net.code_dim, self.device)
         self.rng = np.random.default_rng(config.seed)
         self.history: list[dict] = []

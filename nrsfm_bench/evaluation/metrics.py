@@ -233,7 +233,10 @@ def evaluate_presets(S_pred: np.ndarray, S_gt: np.ndarray, visible: np.ndarray |
     results = {}
     for preset in map(get_preset, presets):
         aligned = inputs.align(preset)
-        point_error = np.sqrt(np.square(aligned.X_aligned - aligned.G_compared).sum(-1)) * weights  # (F, P)
+        difference = aligned.X_aligned - aligned.G_compared
+        del aligned  # frees this preset's shapes before the next preset aligns (peak memory at large F·P)
+        point_error = np.sqrt(np.square(difference, out=difference).sum(-1)) * weights  # (F, P)
+        del difference
         mean_point_error = point_error.sum(1) / np.maximum(weights.sum(1), 1)
         if preset.error == "relative_frobenius":
             per_frame = np.sqrt(np.square(point_error).sum(1)) / np.where(scored, inputs.gt_norm, 1.0)

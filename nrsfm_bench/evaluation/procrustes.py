@@ -71,6 +71,23 @@ def fit_scale(X: np.ndarray, G: np.ndarray, w: np.ndarray, scope: Scope, scale: 
     raise ValueError(f"unknown scale {scale!r}")
 
 
+#: frames per chunk of the per-frame sums below (bounds their temporaries)
+CHUNK_FRAMES = 256
+
+
+def _weighted_sse(Y: np.ndarray, G: np.ndarray, w: np.ndarray, factor: np.ndarray | float = 1.0) -> np.ndarray:
+    """(F,) `Σ_p w_p ‖f ⊙ Y_p − G_p‖²` of (F, P, 3) arrays, (F, P) weights and a per-axis factor `f` (3,),
+    in chunks of frames, so that the temporaries stay small whatever F."""
+    out = np.empty(Y.shape[0])
+    for start in range(0, Y.shape[0], CHUNK_FRAMES):
+        part = slice(start, start + CHUNK_FRAMES)
+        squared = Y[part] * factor - G[part] if np.ndim(factor) else Y[part] - G[part]
+        np.square(squared, out=squared)
+        squared *= w[part, :, None]
+        out[part] = squared.sum(axis=(1, 2))
+    return out
+
+
 def align(X: np.ndarray, G: np.ndarray, weights: np.ndarray | None = None, *, scope: Scope = "frame",
           reflection: bool = True, scale: Scale = "norm_ratio", center: Center = "none",
           rotation_fit: RotationFit = "orthogonal", depth_flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -100,9 +117,8 @@ def align(X: np.ndarray, G: np.ndarray, weights: np.ndarray | None = None, *, sc
         X = center_masked(X, w > 0)
     if scope == "none":
         if depth_flip:
-            flipped = X * DEPTH_FLIP
-            sse = lambda Y: (w[..., None] * (Y - G) ** 2).sum(axis=(1, 2))  # noqa: E731
-            X = np.where((sse(flipped) < sse(X))[:, None, None], flipped, X)
+            flip = _weighted_sse(X, G, w, DEPTH_FLIP) < _weighted_sse(X, G, w)               # (F,)
+            X = X * np.where(flip[:, None, None], DEPTH_FLIP, 1.0)  # z negated where flipped, else unchanged
         return X * fit_scale(X, G, w, "frame", scale), G
     R = fit_rotation(X, G, w, scope, reflection, rotation_fit)
     X = X @ R
