@@ -37,5 +37,10 @@ def require_memory(method: str, need_bytes: float, detail: str) -> None:
     """
     limit = memory_limit_bytes()
     if need_bytes > limit:
-        raise MethodFailure(f"{method} would need about {need_bytes / 2 ** 30:.1f} GiB ({detail}); the limit is "
-                            f"{limit / 2 ** 30:.1f} GiB (set ${ENV_VAR} to change it)")
+        raise MethodFailure(f"{method} would need about {_size(need_bytes)} ({detail}); the limit is "
+                            f"{_size(limit)} (set ${ENV_VAR} to change it)")
+
+
+def _size(n_bytes: float) -> str:
+    """A byte count for people: MiB below 1 GiB, GiB above."""
+    return f"{n_bytes / 2 ** 30:.1f} GiB" if n_bytes >= 2 ** 30 else f"{n_bytes / 2 ** 20:.0f} MiB"

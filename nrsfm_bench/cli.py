@@ -8,7 +8,7 @@ import sys
 from nrsfm_bench.errors import NrsfmError
 
 # one module per subcommand group in nrsfm_bench/commands/, each with add_parsers(subparsers)
-COMMAND_MODULES = ("run", "sweep", "listing", "report", "check")
+COMMAND_MODULES = ("run", "reconstruct", "sweep", "listing", "report", "check")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -10,6 +10,12 @@ import numpy as np
 from nrsfm_bench.sequence import Sequence
 
 
+def _frobenius(a: np.ndarray) -> float:
+    """‖a‖_F by NumPy's own pairwise sum: the same bits whatever the BLAS thread count (np.linalg.norm of a
+    flattened array calls BLAS, whose threaded reductions round differently with 1 or 2 threads)."""
+    return float(np.sqrt(np.square(a).sum()))
+
+
 def add_noise(W: np.ndarray, visible: np.ndarray, ratio: float, rng: np.random.Generator) -> np.ndarray:
     """Add i.i.d. Gaussian noise scaled so that `‖noise‖_F / ‖W‖_F = ratio` over visible points.
 
@@ -26,7 +32,7 @@ def add_noise(W: np.ndarray, visible: np.ndarray, ratio: float, rng: np.random.G
         return W
     mask = visible[..., None]
     noise = rng.standard_normal(W.shape) * mask
-    scale = ratio * np.linalg.norm(W * mask) / max(np.linalg.norm(noise), np.finfo(float).tiny)
+    scale = ratio * _frobenius(W * mask) / max(_frobenius(noise), np.finfo(float).tiny)
     return W + scale * noise
 
 

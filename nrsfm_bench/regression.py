@@ -1,7 +1,7 @@
 """e3D regression tracking: a reference file of quick deterministic runs, re-run and compared with tolerances.
 
 The reference (results/reference/e3d.json) holds:
-    sets:      sweep specifications (the fields of docs/sweeps.md) naming the runs to track;
+    sets:      sweep specifications (the fields of docs/reports.md) naming the runs to track;
     presets:   the e3D presets recorded for each run;
     tolerance: {"relative": r, "absolute": a} — a new entry's tolerance is max(a, r · value);
     entries:   one per run × preset × evaluation group: the run's configuration, `value` (e3D), `tolerance`,
@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import importlib.util
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Iterator, TextIO
 
 from tabulate import tabulate
 
@@ -141,7 +143,7 @@ def measure(configs: list[RunConfig], *, jobs: int = 1, data_root: str | None = 
     Returns:
         key → record, or key → Failure for runs that failed.
     """
-    with tempfile.TemporaryDirectory(prefix="nrsfm-check-") as folder:
+    with tempfile.TemporaryDirectory(prefix="nrsfm-check-") as folder, _torch_single_thread(configs):
         store = ResultsStore(folder)
         plan = plan_configs(configs, store, force=True)
         result = execute_plan(plan, store, jobs=jobs, data_root=data_root, imports=imports, force=True,
@@ -152,6 +154,24 @@ def measure(configs: list[RunConfig], *, jobs: int = 1, data_root: str | None = 
         if task.key not in measured:
             measured[task.key] = failed.get(task.label, Failure("not run", ""))
     return measured
+
+
+@contextmanager
+def _torch_single_thread(configs: list[RunConfig]) -> Iterator[None]:
+    """Torch on one thread while deep methods are checked: the same numbers on any machine's core count, and
+    no oversubscription stall on a busy machine (two spinning OpenMP threads there can be 20× slower)."""
+    deep = any(type(prepare(c).method).__module__.startswith("nrsfm_bench.methods") for c in configs)
+    if not deep or importlib.util.find_spec("torch") is None:
+        yield
+        return
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _e3d(record: dict | Failure, preset: str, group: str) -> tuple[float | None, str]:
@@ -202,15 +222,18 @@ def _fmt_change(c: Comparison) -> str:
     if c.change is None:
         return "–"
     relative = f" ({c.change / c.entry.value:+.1%})" if c.entry.value else ""
-    return f"{c.change:+.5f}{relative}"
+    return f"{c.change:+.3g}{relative}"
 
 
 def comparison_table(comparisons: list[Comparison]) -> str:
     """A readable table: what was tracked, reference and measured e3D, the change, the tolerance, the verdict."""
+    from nrsfm_bench.report import label
+
     rows = [[c.entry.method, c.entry.profile, " · ".join(filter(None, [
-                c.entry.dataset, Perturbation.from_dict(c.entry.perturbation).label()])),
-             c.entry.preset, c.entry.group, f"{c.entry.value:.5f}", "–" if c.measured is None else f"{c.measured:.5f}",
-             _fmt_change(c), f"{c.entry.tolerance:.5f}", c.status + (f": {c.note}" if c.note else "")]
+                label("dataset", {"name": c.entry.dataset, "params": c.entry.dataset_params}),
+                Perturbation.from_dict(c.entry.perturbation).label()])),
+             c.entry.preset, c.entry.group, f"{c.entry.value:.5g}", "–" if c.measured is None else f"{c.measured:.5g}",
+             _fmt_change(c), f"{c.entry.tolerance:.3g}", c.status + (f": {c.note}" if c.note else "")]
             for c in comparisons]
     return tabulate(rows, headers=["method", "profile", "dataset", "preset", "group", "reference", "measured",
                                    "change", "tolerance", "status"], tablefmt="github", disable_numparse=True)

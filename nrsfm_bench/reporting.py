@@ -3,7 +3,7 @@ pictures, an animation, and one HTML page that brings them together.
 
     <out>/<metric>_<preset>_<group>.{md,tex,csv}   methods × datasets overview (mean ± std over seeds)
     <out>/tables/<table>.{md,tex,csv}              Table-1/2/4 style and classic-sequence tables
-    <out>/figures/robustness*.{png,pdf}            e3D vs noise / training fraction / missing ratios
+    <out>/figures/robustness*.{png,pdf}, .csv      e3D vs noise / training fraction / missing ratios (+ the data)
     <out>/figures/reconstruction_*.png             ground truth and prediction overlaid, chosen frames
     <out>/figures/animation_*.gif                  one sequence, animated
     <out>/index.html                               everything above, self-contained
@@ -40,6 +40,7 @@ class ReportOptions:
     frames: tuple[int, ...] = ()
     gif: str | None = None
     data_root: str | None = None
+    perturbed: bool = False
 
 
 @dataclasses.dataclass
@@ -133,6 +134,12 @@ def make_report(store: ResultsStore, out: Path, options: ReportOptions) -> Repor
 
 
 def _overview(frame: pd.DataFrame, out: Path, options: ReportOptions, result: ReportResult) -> html_report.Section:
+    if not options.perturbed:
+        perturbed = frame.loc[frame["perturbation"] != "", "key"].nunique()
+        frame = frame[frame["perturbation"] == ""]
+        if perturbed:
+            result.notes.append(f"overview: {perturbed} perturbed runs (in the robustness curves and "
+                                "figures/robustness.csv; --with-perturbed adds them as columns)")
     summary = report.summarize(frame, options.preset, options.group, options.metric)
     preset_text = f"preset {options.preset}" if options.metric != "reprojection" else "2D"
     caption = f"{options.metric} ({preset_text}, frames: {options.group}); mean ± std over seeds"
@@ -172,7 +179,7 @@ def _curves(records: list[dict], out: Path, options: ReportOptions, result: Repo
     pngs = [p for p in pngs if p.stem == "robustness"] or pngs
     caption = ("e3D against perturbation level, one line per method: mean over seeds, shaded ± one standard "
                "deviation; dashed: measured at the unperturbed level only.")
-    return [html_report.figure_section("Robustness", pngs, [p for p in written if p.suffix == ".pdf"],
+    return [html_report.figure_section("Robustness", pngs, [p for p in written if p.suffix in (".pdf", ".csv")],
                                        out.parent, caption)]
 
 

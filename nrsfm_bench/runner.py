@@ -26,7 +26,6 @@ from nrsfm_bench.store import ResultsStore
 
 RECORD_SCHEMA = 1
 SPLITS = ("all", "train", "test")
-USER_FILE_SUFFIXES = (".npz", ".csv", ".json")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,9 +73,9 @@ def build_dataset(name: str, params: Mapping[str, Any], seed: int) -> tuple[Data
     """The dataset for a registry name (or a path to the user's own file) and its spec for the record."""
     from nrsfm_bench.registry import DATASETS
 
-    if Path(name).suffix.lower() in USER_FILE_SUFFIXES:
-        from nrsfm_bench.datasets.user_files import UserFile
+    from nrsfm_bench.datasets.user_files import UserFile, is_user_file
 
+    if is_user_file(name):
         dataset = build_component(UserFile, {"path": name, **params}, f"dataset file '{name}'")
         return dataset, {"name": name, "type": dataset.type_tag(), "params": dataset.get_params(),
                          "sha256": dataset.sha256()}

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
+import os
+import socket
 import sys
 import tempfile
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from nrsfm_bench.errors import NrsfmError, UsageError
@@ -198,6 +201,54 @@ def _dask_outcomes(tasks: list[Task], scheduler: Any, call: Callable[[RunConfig]
             client.close()
 
 
+LOCK_NAME = ".sweep.lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+@contextmanager
+def store_lock(store: ResultsStore) -> Iterator[None]:
+    """Hold `<store>/.sweep.lock` while a sweep writes the store, so that two sweeps never compute (and
+    checkpoint) the same runs at once. A lock left by a killed sweep on this machine is taken over.
+
+    Raises:
+        UsageError: naming the process that holds the lock.
+    """
+    path = store.root / LOCK_NAME
+    store.root.mkdir(parents=True, exist_ok=True)
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = json.loads(path.read_text())
+                pid, host = int(holder["pid"]), str(holder["host"])
+            except (OSError, ValueError, KeyError, TypeError):
+                holder, pid, host = {}, -1, ""
+            if host == me["host"] and not _alive(pid):
+                path.unlink(missing_ok=True)  # stale: its sweep was killed
+                continue
+            raise UsageError(f"{path}: another sweep (pid {pid} on {host or 'an unknown host'}, started "
+                             f"{holder.get('started', '?')}) is writing this store; wait for it, use another "
+                             "--store, or delete the lock file if no sweep is running") from None
+        with os.fdopen(fd, "w") as handle:
+            json.dump(me, handle)
+        break
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
 @dataclasses.dataclass
 class SweepResult:
     """Counts of a finished sweep and the runs that failed (label, message, exception class name)."""
@@ -235,17 +286,19 @@ def execute_plan(plan: Plan, store: ResultsStore, *, backend: str = "joblib", jo
     result = SweepResult(len(plan.tasks), plan.stored)
     progress = Progress(len(plan.tasks), plan.stored, stream)
     tasks = list(plan.pending)
-    outcomes = _dask_outcomes(tasks, scheduler, call, connect_timeout) if send_back else _joblib_outcomes(tasks, jobs, call)
-    for outcome in outcomes:
-        if outcome.record is not None:
-            store.put(outcome.record, outcome.arrays)
-        if outcome.status == "failed":
-            result.failed.append((outcome.label, outcome.summary, outcome.error_type))
-        elif outcome.status == "skipped":
-            result.skipped += 1
-        else:
-            result.ok += 1
-        progress.update(outcome)
+    with store_lock(store):
+        outcomes = _dask_outcomes(tasks, scheduler, call, connect_timeout) if send_back else \
+            _joblib_outcomes(tasks, jobs, call)
+        for outcome in outcomes:
+            if outcome.record is not None:
+                store.put(outcome.record, outcome.arrays)
+            if outcome.status == "failed":
+                result.failed.append((outcome.label, outcome.summary, outcome.error_type))
+            elif outcome.status == "skipped":
+                result.skipped += 1
+            else:
+                result.ok += 1
+            progress.update(outcome)
     return result
 
 

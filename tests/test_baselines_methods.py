@@ -107,7 +107,7 @@ def test_choose_K_order_of_preference():
 def test_memory_guard_stops_before_allocating(name, monkeypatch):
     monkeypatch.setenv("NRSFM_BENCH_MAX_MEMORY_GB", "0.0001")
     seq = Synthetic(K=2, frames=2000).load()
-    with pytest.raises(MethodFailure, match=rf"{name} would need about .* GiB .*; the limit is"):
+    with pytest.raises(MethodFailure, match=rf"{name} would need about .* MiB .*; the limit is 0 MiB"):
         _method(name).fit(seq.observations())
 
 

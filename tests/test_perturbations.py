@@ -8,7 +8,7 @@ import components  # noqa: F401 (registers the test components)
 from nrsfm_bench.cli import main
 from nrsfm_bench.datasets.base import Dataset
 from nrsfm_bench.method import Capabilities, Method
-from nrsfm_bench.perturbations import Perturbation, hide_blocks
+from nrsfm_bench.perturbations import Perturbation, add_noise, hide_blocks
 from nrsfm_bench.registry import register_dataset, register_method
 from nrsfm_bench.runner import RunConfig, prepare, run
 from nrsfm_bench.sequence import Sequence
@@ -150,3 +150,29 @@ class OccludedTestFrames(Dataset):
 def test_inductive_method_is_skipped_when_unseen_frames_have_missing_points(store_dir):
     record, _ = run(RunConfig("test_inductive_complete", "test_occluded_test_frames"), ResultsStore(store_dir))
     assert record["status"] == "skipped" and "missing points" in record["skip_reason"]
+
+
+NOISE_HASH = """
+import hashlib, numpy as np
+from nrsfm_bench.perturbations import add_noise
+W = np.random.default_rng(0).standard_normal((400, 50, 2))
+print(hashlib.sha256(add_noise(W, np.ones((400, 50), bool), 0.1, np.random.default_rng(1)).tobytes()).hexdigest())
+"""
+
+
+def test_noise_is_bit_identical_whatever_the_blas_thread_count():
+    """Checkpoints and run fingerprints hash W: the noisy W must not depend on the thread count."""
+    import os
+    import subprocess
+    import sys
+
+    hashes = set()
+    for threads in ("1", "2"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        hashes.add(subprocess.run([sys.executable, "-c", NOISE_HASH], env=env, capture_output=True, text=True,
+                                  check=True).stdout)
+    assert len(hashes) == 1
+    W = np.random.default_rng(0).standard_normal((30, 8, 2))
+    noisy = add_noise(
+        W, np.ones((30, 8), bool), 0.1, np.random.default_rng(1))
+    assert np.linalg.norm(noisy - W) / np.linalg.norm(W) == pytest.approx(0.1, rel=1e-12)

@@ -216,6 +216,10 @@ def test_report_writes_tables_figures_gif_and_an_offline_html_page(robustness_st
     assert len(sources) == 3 and all(s.startswith("data:image/") for s in sources)  # curves, picture, GIF
     hrefs = [h for h in re.findall(r'href="([^"]*)"', page) if not h.startswith("#")]
     assert hrefs and all((out / h).exists() for h in hrefs)  # links only to files beside the page
+    data = pd.read_csv(out / "figures" / "robustness.csv")
+    noise = data[(data.method == "test_inductive") & (data.axis == "noise")].sort_values("level")
+    assert noise["level"].tolist() == [0.0, 0.1, 0.2] and noise["n"].tolist() == [3, 3, 3]
+    assert "overview: 12 perturbed runs" in stdout and "noise=" not in (out / "e3d_dnrsfm_all.md").read_text()
     mean = report.summarize(report.records_frame(robustness_store.records()), "dnrsfm")
     first = mean[mean["method"] == "tomasi_kanade"].iloc[0]
     assert report.format_cell(first["mean"], first["std"], first["n"]) in page

@@ -167,3 +167,26 @@ def test_dask_scheduler_unreachable_is_a_usage_error(tmp_path):
     plan = make_plan(parse_spec({"methods": ["flat"], "datasets": ["synthetic"]}), store)
     with pytest.raises(UsageError, match="cannot reach the dask scheduler at tcp://127.0.0.1:9"):
         execute_plan(plan, store, backend="dask", scheduler="tcp://127.0.0.1:9", connect_timeout=1)
+
+
+def test_a_second_sweep_on_the_same_store_is_refused_and_a_stale_lock_is_taken_over(tmp_path, capsys):
+    import socket
+
+    from nrsfm_bench.sweep import LOCK_NAME
+
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    lock = store_dir / LOCK_NAME
+    argv = ["sweep", "--method", "flat", "--dataset", "synthetic", "--param", "dataset.frames=20", "--store",
+            str(store_dir)]
+    lock.write_text(f'{{"pid": {os.getpid()}, "host": "{socket.gethostname()}", "started": "now"}}')
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    error = err.splitlines()[-1]
+    assert error.startswith("nrsfm-bench: error:") and f"another sweep (pid {os.getpid()}" in error
+    assert not list(store_dir.glob("runs/*.json")) and lock.exists()
+
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()  # its process id no longer runs
+    lock.write_text(f'{{"pid": {finished.pid}, "host": "{socket.gethostname()}"}}')
+    assert main(argv) == 0 and len(list(store_dir.glob("runs/*.json"))) == 1 and not lock.exists()

@@ -10,7 +10,7 @@ from typing import ClassVar
 from nrsfm_bench.config import config_hash
 from nrsfm_bench.errors import InputError
 from nrsfm_bench.method import Capabilities, Method, Reconstruction, fingerprint
-from nrsfm_bench.methods.pr_rrn.profiles import CONSISTENCY_MODES, PROFILES, default_recursions, resolve
+from nrsfm_bench.methods.pr_rrn.profiles import PROFILES, default_recursions, resolve
 from nrsfm_bench.registry import register_method
 from nrsfm_bench.sequence import Sequence
 
@@ -29,7 +29,7 @@ class PRRRN(Method):
                  lambda_contrast: float | None = None, lambda_consist: float | None = None,
                  tau: float | None = None, xi: float | None = None, memory_size: int | None = None,
                  alternate_every: int | None = None, recursions: int | None = None, residual: str = "step",
-                 activation: str = "elu", consistency: str = "permute", temperature: float = 1.0,
+                 activation: str = "elu", bias_init: str = "zero", consistency: str = "permute", temperature: float = 1.0,
                  normalize: bool = True, threads: int | None = 1, seed: int = 0):
         """
         Args:
@@ -45,6 +45,7 @@ class PRRRN(Method):
             recursions: T of the RR modules; None: 2 on PASCAL3D+, 3 elsewhere (the paper's choice).
             residual: "step" (`y ← y + act(R y + b)` at each recursion) or "input" (`y ← x + act(R y + b)`).
             activation: "elu" (default), "leaky_relu" (slope 0.2), "relu" or "tanh".
+            bias_init: "zero" (default) or "uniform" (PyTorch's default, U(±1/√fan_in)).
             consistency: "permute" (the batch's cameras permuted, eq. 16) or "random_rotation".
             temperature: divides the contrastive logits (the paper uses 1).
             normalize: divide the 2D input by its RMS over the training frames (shapes scaled back).
@@ -56,19 +57,18 @@ class PRRRN(Method):
         self.lr_decay, self.lr_decay_every = lr_decay, lr_decay_every
         self.lambda_contrast, self.lambda_consist, self.tau, self.xi = lambda_contrast, lambda_consist, tau, xi
         self.memory_size, self.alternate_every, self.recursions = memory_size, alternate_every, recursions
-        self.residual, self.activation, self.consistency = residual, activation, consistency
+        self.residual, self.activation, self.bias_init = residual, activation, bias_init
+        self.consistency = consistency
         self.temperature, self.normalize, self.threads, self.seed = temperature, normalize, threads, seed
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
-        if consistency not in CONSISTENCY_MODES:
-            raise ValueError(f"consistency must be one of {', '.join(CONSISTENCY_MODES)}, got {consistency!r}")
         self.config_for("unnamed")  # validate every value now, not after loading data
 
     def config_for(self, dataset_name: str):
         """The resolved TrainConfig for a dataset (T depends on it when `recursions` is None)."""
-        overrides = {k: getattr(self, k) for k in (*PROFILES[self.profile], "residual", "activation",
+        overrides = {k: getattr(self, k) for k in (*PROFILES[self.profile], "residual", "activation", "bias_init",
                                                     "consistency", "temperature", "normalize", "seed")}
         if self.recursions is None:
             overrides["recursions"] = default_recursions(dataset_name)

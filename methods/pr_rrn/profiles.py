@@ -15,6 +15,9 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 PROFILE_KEYS = tuple(PROFILES["paper"])
 CONSISTENCY_MODES = ("permute", "random_rotation")
+ACTIVATION_NAMES = ("elu", "leaky_relu", "relu", "tanh")
+RESIDUALS = ("step", "input")
+BIAS_INITS = ("zero", "uniform")
 
 
 def default_recursions(dataset_name: str) -> int:
@@ -30,7 +33,8 @@ class TrainConfig:
         contrast, consist: which pairwise losses the variant uses (both: alternated every `alternate_every`
             epochs, the contrastive loss first; one: always on; none: reprojection only).
         recursive: residual-recursive modules (False: the Vanilla network).
-        recursions: T; residual: "step" or "input"; activation: name in networks.ACTIVATIONS.
+        recursions: T; residual: "step" or "input"; activation: name in networks.ACTIVATIONS;
+        bias_init: "zero" or "uniform".
         consistency: "permute" (the batch's cameras permuted, eq. 16) or "random_rotation" (the paper's variant).
         temperature: divides the contrastive logits (1 in the paper).
         normalize: divide the 2D input by its RMS over the training frames (shapes are scaled back).
@@ -54,6 +58,7 @@ class TrainConfig:
     recursions: int
     residual: str
     activation: str
+    bias_init: str
     consistency: str
     temperature: float
     normalize: bool
@@ -72,6 +77,9 @@ class TrainConfig:
             (self.alternate_every >= 1, "alternate_every must be ≥ 1"),
             (self.recursions >= 1, "recursions must be ≥ 1"),
             (self.consistency in CONSISTENCY_MODES, f"consistency must be one of {', '.join(CONSISTENCY_MODES)}"),
+            (self.activation in ACTIVATION_NAMES, f"activation must be one of {', '.join(ACTIVATION_NAMES)}"),
+            (self.residual in RESIDUALS, f"residual must be one of {', '.join(RESIDUALS)}"),
+            (self.bias_init in BIAS_INITS, f"bias_init must be one of {', '.join(BIAS_INITS)}"),
             (self.temperature > 0, "temperature must be > 0"),
         ]
         for ok, message in checks:

@@ -61,8 +61,10 @@ def build_networks(config: TrainConfig, points: int) -> tuple[ShapeNetwork, Rota
     """Both networks, initialised from `config.seed` alone (independent of torch's global RNG)."""
     generator = torch.Generator().manual_seed(config.seed)
     shape_net = ShapeNetwork(points, recursions=config.recursions, residual=config.residual,
-                             activation=config.activation, recursive=config.recursive, generator=generator)
-    rotation_net = RotationNetwork(points, activation=config.activation, generator=generator)
+                             activation=config.activation, recursive=config.recursive,
+                             bias_init=config.bias_init, generator=generator)
+    rotation_net = RotationNetwork(points, activation=config.activation, bias_init=config.bias_init,
+                                   generator=generator)
     return shape_net, rotation_net
 
 

@@ -35,6 +35,8 @@ def add_parsers(subparsers) -> None:
                         help="draw this run's reconstruction (repeatable; default: the best method per dataset)")
     parser.add_argument("--frames", metavar="LIST", help="positions among the evaluated frames to draw, e.g. 0,50,100")
     parser.add_argument("--gif", metavar="METHOD@DATASET", help="run to animate (default: the first one drawn)")
+    parser.add_argument("--with-perturbed", action="store_true",
+                        help="overview table: add perturbed runs as extra columns (default: unperturbed only)")
     add_data_option(parser)
     parser.set_defaults(func=command_report)
 
@@ -47,7 +49,7 @@ def command_report(args: argparse.Namespace) -> int:
         parts=names(args.only) or PARTS, published_path=args.published, methods=names(args.methods),
         datasets=names(args.datasets), show=tuple(args.show),
         frames=tuple(split_list(args.frames, int, "--frames")) if args.frames else (), gif=args.gif,
-        data_root=args.data_dir)
+        data_root=args.data_dir, perturbed=args.with_perturbed)
     out = Path(args.out) if args.out else store.root / "report"
     result = make_report(store, out, options)
     if result.overview:

@@ -18,7 +18,7 @@ def add_parsers(subparsers) -> None:
     parser = subparsers.add_parser(
         "sweep", help="run methods × datasets × seeds × perturbation levels (parallel, resumable)",
         description="Run every combination of methods, datasets, seeds and perturbation levels, from a TOML/YAML "
-                    "file (--config, see docs/sweeps.md) or flags; flags given with --config replace that field. "
+                    "file (--config, see docs/reports.md) or flags; flags given with --config replace that field. "
                     "Runs already in the store are skipped, so a killed sweep continues where it stopped.")
     parser.add_argument("--config", metavar="FILE", help="sweep specification (.toml, .yaml)")
     parser.add_argument("--method", action="append", metavar="NAME", help="method (repeatable)")

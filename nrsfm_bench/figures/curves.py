@@ -140,12 +140,26 @@ def _panel(ax, rows: pd.DataFrame, axis: str, colours: dict, handles: dict) -> N
         ax.set_xlim(x_all.min() - 0.03 * np.ptp(x_all), x_all.max() + 0.03 * np.ptp(x_all))
 
 
+def write_data(points: pd.DataFrame, layout: dict[str, list[str]], path: Path) -> Path:
+    """The numbers behind the curves: dataset, axis, method, level, mean, std, n (seeds)."""
+    from nrsfm_bench.report import write_text
+
+    shown = points[[axis in layout.get(d, []) for d, axis in zip(points["dataset"], points["axis"])]]
+    table = (shown.groupby(["dataset", "axis", "method", "level"])["e3d"].agg(["mean", "std", "count"])
+             .reset_index().rename(columns={"count": "n"}))
+    write_text(path, table.to_csv(index=False))
+    return path
+
+
 def write_curves(records: list[dict], out: Path, preset: str, group: str = "all") -> list[Path]:
     """Robustness figures under `out`: `robustness.{png,pdf}` with every dataset that has an axis of ≥ 2 levels
-    as a row (up to 6 datasets), and with several datasets also `robustness_<dataset>.{png,pdf}` for each."""
+    as a row (up to 6 datasets), with several datasets also `robustness_<dataset>.{png,pdf}` for each, and
+    `robustness.csv` with the plotted means, standard deviations and seed counts."""
     points = curve_points(records, preset, group)
     layout = panels(points)
     written: list[Path] = []
+    if layout:
+        written.append(write_data(points, layout, out / "robustness.csv"))
     if 1 <= len(layout) <= MAX_ROWS:
         written += save(draw(points, list(layout), layout, preset, group), out / "robustness")
     if len(layout) > 1:
