@@ -26,6 +26,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--compare-adam", action="store_true",
+                        help="instead: epochs with fused Adam (the trainer's) and with torch's per-parameter loop "
+                             "(fused=False, the former default), interleaved in one process; medians and ratio")
     args = parser.parse_args()
 
     import torch
@@ -47,6 +50,9 @@ def main() -> None:
     print(f"{args.dataset}: F={seq.F} P={seq.P}; paper profile (batch {config.batch_size}, N_mem "
           f"{config.memory_size}, T={config.recursions}); device {device}, {args.threads} thread(s); "
           f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {time.strftime('%Y-%m-%d %H:%M %Z')}")
+    if args.compare_adam:
+        compare_adam(run, config, seq, args)
+        return
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
     for phase, epoch in (("contrastive", 0), ("consistency", config.alternate_every)):
         run._epoch(epoch)  # warm-up (fills the memory bank)
@@ -68,6 +74,31 @@ def main() -> None:
               f"(min {min(seconds):.3f}); under the profiler: optimizer step {share['optimizer step']:.0%} "
               f"of self time, zero_grad {share['zero_grad']:.0%}")
         print(events.table(sort_by="self_cpu_time_total", row_limit=args.top, max_name_column_width=48))
+
+
+def compare_adam(fused_run, config, seq, args) -> None:
+    """Median epoch of two identical trainers, one with fused Adam and one with the per-parameter loop."""
+    import torch
+
+    from nrsfm_bench.method import RunContext
+    from nrsfm_bench.methods.pr_rrn import training
+
+    loop_run = training._Trainer(config, seq.W, seq.visible, RunContext(device=args.device), fingerprint="")
+    loop_run.optimizer = torch.optim.Adam([*loop_run.shape_net.parameters(), *loop_run.rotation_net.parameters()],
+                                          lr=config.lr, fused=False)
+    runs = {"fused": fused_run, "loop": loop_run}
+    for phase, epoch in (("contrastive", 0), ("consistency", config.alternate_every)):
+        seconds: dict[str, list[float]] = {name: [] for name in runs}
+        for run in runs.values():
+            run._epoch(epoch)
+        for _ in range(args.epochs):
+            for name, run in runs.items():
+                start = time.perf_counter()
+                run._epoch(epoch)
+                seconds[name].append(time.perf_counter() - start)
+        fused, loop = (float(np.median(seconds[name])) for name in ("fused", "loop"))
+        print(f"{phase} phase: Adam loop {loop:.3f} s, fused {fused:.3f} s per epoch (medians of {args.epochs}, "
+              f"interleaved); fused / loop {fused / loop:.2f}; load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
