@@ -9,7 +9,8 @@ Sections (sizes in benchmarks/workloads.py):
   Gram eigenvalues (`rigidity.msr`) vs the 4×P SVD of every stacked pair, time per pair and their ratio.
 - training: PR-RRN (`paper` profile) on the dense sheet of 2000 frames: one step and one epoch in each loss
   phase at P = 31, 500, 5000, and time per point relative to P = 31 (≤ 1: linear or better).
-- memory: extra resident memory of one msr call and of one training step at each P (fresh process each).
+- memory: extra resident memory of one msr call and of one training step at each P, and of `evaluate_presets`
+  on 2000 frames × 5000 points (fresh process each).
 - threads: one training step at P = 5000 with 1 and with 2 torch threads.
 - evaluator: `evaluate` (default preset) and `evaluate_presets` (all three) on 100,000 frames × 31 points.
 - baselines: each classical method on a 1,000- and a 10,000-frame sequence (31 points), and their ratio.
@@ -123,7 +124,11 @@ import workloads as wl
 from nrsfm_bench.resources import PeakMemory, _rss_mb
 torch.set_num_threads({threads})
 P, what = {points}, {what!r}
-if what == "msr":
+if what == "evaluate_presets":
+    from nrsfm_bench.evaluation.metrics import evaluate_presets
+    inputs = wl.evaluator_inputs(frames=wl.TRAIN_FRAMES, points=P)
+    call = lambda: evaluate_presets(**inputs)
+elif what == "msr":
     Wa, Wb = wl.msr_inputs(P)
     call = lambda: wl.msr_gram(Wa, Wb)
 else:
@@ -159,11 +164,12 @@ def memory_section(device: str) -> None:
         return
     header("extra resident memory of one call (fresh process per row; RSS sampled every 2 ms)",
            "P", "what", "MB", "MB per 1000 points", "load")
-    for what in ("msr", "contrast step", "consist step"):
-        for P in (wl.MSR_POINTS if what == "msr" else wl.TRAIN_POINTS):
+    for what in ("msr", "contrast step", "consist step", "evaluate_presets"):
+        for P in (wl.MSR_POINTS if what == "msr" else (5000,) if what == "evaluate_presets" else wl.TRAIN_POINTS):
             out = json.loads(wl.in_subprocess(_MEMORY_CODE.format(threads=ARGS.threads, points=P, what=what)))
             extra = max(out["peak"] - out["before"], 0.0)
-            label = f"msr {wl.MSR_BATCH}×{wl.MSR_BANK}" if what == "msr" else what
+            label = {"msr": f"msr {wl.MSR_BATCH}×{wl.MSR_BANK}",
+                     "evaluate_presets": f"evaluate_presets, {wl.TRAIN_FRAMES} frames"}.get(what, what)
             row(P, label, f"{extra:.1f}", f"{extra / P * 1000:.2f}", wl.load_average())
 
 
