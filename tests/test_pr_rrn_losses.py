@@ -109,3 +109,16 @@ def test_losses_of_real_networks_have_finite_gradients():
     grads = [p.grad for net in (shape_net, rotation_net) for p in net.parameters()]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     assert sum(float(g.abs().sum()) for g in grads) > 0
+
+
+def test_detached_consistency_sends_no_gradient_into_its_targets():
+    S = torch.randn(4, 6, 3, requires_grad=True)
+    M = _cameras(4, 3).float()
+    visible = torch.ones(4, 6)
+    new_cameras = _cameras(4, 4).float().requires_grad_(True)
+    weight = torch.ones((), requires_grad=True)
+    networks = lambda W: (torch.zeros(W.shape[0], 6, 3) + weight * W.sum(), M)   # noqa: E731
+    consistency_loss(S, M, visible, new_cameras, networks, detach=True).backward()
+    assert S.grad is None and new_cameras.grad is None and weight.grad is not None
+    consistency_loss(S, M, visible, new_cameras, networks, detach=False).backward()
+    assert S.grad is not None and float(S.grad.abs().sum()) > 0

@@ -142,3 +142,20 @@ def test_clear_errors(seq):
         PRRRN(profile="fast")
     with pytest.raises(ValueError, match="tau"):
         PRRRN(tau=0.1, xi=0.05)
+
+
+def test_input_scale_modes():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((50, 20, 2)) * 7.0
+    visible = np.ones((50, 20), bool)
+    centred = W - W.mean(axis=1, keepdims=True)
+    frame = training.input_scale(W, visible, "frame")
+    assert np.sqrt(np.mean(((centred / frame) ** 2).sum(axis=(1, 2)))) == pytest.approx(1.0)
+    assert np.sqrt(np.mean((centred / training.input_scale(W, visible, "rms")) ** 2)) == pytest.approx(1.0)
+    assert training.input_scale(W, visible, "none") == 1.0
+    assert training.input_scale(np.zeros_like(W), visible, "frame") == 1.0
+
+
+def test_unknown_normalize_is_refused():
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        PRRRN(normalize="unit").config_for("synthetic")

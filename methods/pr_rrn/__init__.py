@@ -29,8 +29,9 @@ class PRRRN(Method):
                  lambda_contrast: float | None = None, lambda_consist: float | None = None,
                  tau: float | None = None, xi: float | None = None, memory_size: int | None = None,
                  alternate_every: int | None = None, recursions: int | None = None, residual: str = "step",
-                 activation: str = "elu", bias_init: str = "zero", consistency: str = "permute", temperature: float = 1.0,
-                 normalize: bool = True, threads: int | None = 1, seed: int = 0):
+                 activation: str = "elu", bias_init: str = "zero", consistency: str = "random_rotation",
+                 consistency_detach: bool = False, temperature: float = 1.0, normalize: str = "frame",
+                 threads: int | None = 1, seed: int = 0):
         """
         Args:
             profile: "quick" (default: seconds on a CPU) or "paper" (Sec. 5.1: 700 epochs, N_mem 1024, ...);
@@ -47,8 +48,11 @@ class PRRRN(Method):
             activation: "elu" (default), "leaky_relu" (slope 0.2), "relu" or "tanh".
             bias_init: "zero" (default) or "uniform" (PyTorch's default, U(±1/√fan_in)).
             consistency: "permute" (the batch's cameras permuted, eq. 16) or "random_rotation".
+            consistency_detach: the estimated shapes and new cameras are fixed targets of the consistency loss,
+                which then trains the networks to recover them (True); False lets gradients reach them too.
             temperature: divides the contrastive logits (the paper uses 1).
-            normalize: divide the 2D input by its RMS over the training frames (shapes scaled back).
+            normalize: divide the 2D input by a scale of the training frames, multiplied back into the shapes:
+                "frame" (a typical frame has ‖W_i‖_F = 1), "rms" (coordinates of RMS 1) or "none".
             threads: torch CPU threads while training and predicting (1 by default: the layers are too small
                 to gain from more, and threads contend badly on shared cores); None leaves torch's setting.
             seed: drives initialisation, shuffling and every random choice of training.
@@ -58,7 +62,7 @@ class PRRRN(Method):
         self.lambda_contrast, self.lambda_consist, self.tau, self.xi = lambda_contrast, lambda_consist, tau, xi
         self.memory_size, self.alternate_every, self.recursions = memory_size, alternate_every, recursions
         self.residual, self.activation, self.bias_init = residual, activation, bias_init
-        self.consistency = consistency
+        self.consistency, self.consistency_detach = consistency, consistency_detach
         self.temperature, self.normalize, self.threads, self.seed = temperature, normalize, threads, seed
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
@@ -69,7 +73,8 @@ class PRRRN(Method):
     def config_for(self, dataset_name: str):
         """The resolved TrainConfig for a dataset (T depends on it when `recursions` is None)."""
         overrides = {k: getattr(self, k) for k in (*PROFILES[self.profile], "residual", "activation", "bias_init",
-                                                    "consistency", "temperature", "normalize", "seed")}
+                                                    "consistency", "consistency_detach", "temperature", "normalize",
+                                                    "seed")}
         if self.recursions is None:
             overrides["recursions"] = default_recursions(dataset_name)
         else:

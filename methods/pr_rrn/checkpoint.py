@@ -5,13 +5,12 @@ weights_only=True)` reads it; any other content is refused.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
 from nrsfm_bench.errors import InputError
+from nrsfm_bench.store import atomic_path
 
 FORMAT = 1
 FILENAME = "pr_rrn-checkpoint.pt"
@@ -19,15 +18,8 @@ FILENAME = "pr_rrn-checkpoint.pt"
 
 def save(path: Path, state: dict) -> None:
     """Write `state` to `path` through a temporary file and one `os.replace` (never a half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save({"format": FORMAT, **state}, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def load(path: Path) -> dict:

@@ -55,7 +55,8 @@ def contrastive_loss(h: torch.Tensor, keys: torch.Tensor, positive: torch.Tensor
 
 
 def consistency_loss(S: torch.Tensor, M: torch.Tensor, visible: torch.Tensor, new_cameras: torch.Tensor,
-                     networks: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+                     networks: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+                     detach: bool = False) -> torch.Tensor:
     """Mean over frames of `‖(S_i − S'_i) ⊙ v_i‖_F + ‖M'_i − M''_i‖_F` (paper eq. 15–17).
 
     Each estimated shape is viewed through another camera `M'_i` (`new_cameras`: the batch's cameras in a
@@ -63,12 +64,16 @@ def consistency_loss(S: torch.Tensor, M: torch.Tensor, visible: torch.Tensor, ne
     networks must give back the same shape `S'_i = F(W'_i)` and that camera `M''_i = G(W'_i)`.
 
     Args:
-        S: (B, P, 3) and M: (B, 2, 3) estimates of the batch (gradients flow through them too);
-        visible: (B, P) float 0/1; new_cameras: (B, 2, 3);
+        S: (B, P, 3) and M: (B, 2, 3) estimates of the batch; visible: (B, P) float 0/1;
+        new_cameras: (B, 2, 3);
         networks: `W (B, P, 2) → (S (B, P, 3), M (B, 2, 3))`, i.e. F and G.
+        detach: treat `S` and `new_cameras` as fixed targets, so the loss trains the networks' second pass to
+            recover them (True); False (default) lets gradients flow into the first pass too.
     Returns:
         () the loss.
     """
+    if detach:
+        S, new_cameras = S.detach(), new_cameras.detach()
     W_new = center_masked(project(S, new_cameras), visible)
     S_again, M_again = networks(W_new)
     shape_term = _frobenius((S - S_again) * visible[..., None])

@@ -18,6 +18,7 @@ CONSISTENCY_MODES = ("permute", "random_rotation")
 ACTIVATION_NAMES = ("elu", "leaky_relu", "relu", "tanh")
 RESIDUALS = ("step", "input")
 BIAS_INITS = ("zero", "uniform")
+NORMALIZATIONS = ("frame", "rms", "none")
 
 
 def default_recursions(dataset_name: str) -> int:
@@ -36,8 +37,9 @@ class TrainConfig:
         recursions: T; residual: "step" or "input"; activation: name in networks.ACTIVATIONS;
         bias_init: "zero" or "uniform".
         consistency: "permute" (the batch's cameras permuted, eq. 16) or "random_rotation" (the paper's variant).
+        consistency_detach: the consistency targets (estimated shapes, new cameras) carry no gradient.
         temperature: divides the contrastive logits (1 in the paper).
-        normalize: divide the 2D input by its RMS over the training frames (shapes are scaled back).
+        normalize: the input scale rule, "frame", "rms" or "none" (see training.input_scale).
         seed: drives initialisation, shuffling, permutations and random rotations.
     """
 
@@ -60,8 +62,9 @@ class TrainConfig:
     activation: str
     bias_init: str
     consistency: str
+    consistency_detach: bool
     temperature: float
-    normalize: bool
+    normalize: str
     seed: int
 
     def __post_init__(self) -> None:
@@ -80,6 +83,7 @@ class TrainConfig:
             (self.activation in ACTIVATION_NAMES, f"activation must be one of {', '.join(ACTIVATION_NAMES)}"),
             (self.residual in RESIDUALS, f"residual must be one of {', '.join(RESIDUALS)}"),
             (self.bias_init in BIAS_INITS, f"bias_init must be one of {', '.join(BIAS_INITS)}"),
+            (self.normalize in NORMALIZATIONS, f"normalize must be one of {', '.join(NORMALIZATIONS)}"),
             (self.temperature > 0, "temperature must be > 0"),
         ]
         for ok, message in checks:

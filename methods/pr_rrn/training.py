@@ -82,15 +82,24 @@ def cpu_threads(count: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def input_scale(W: np.ndarray, visible: np.ndarray) -> float:
-    """RMS of the centred visible 2D coordinates (1 when they are all 0).
+def input_scale(W: np.ndarray, visible: np.ndarray, mode: str = "frame") -> float:
+    """The number the 2D input is divided by (1 when every centred visible coordinate is 0).
 
     Args:
         W: (F, P, 2); visible: (F, P) bool.
+        mode: "frame": the RMS over frames of the per-frame Frobenius norm of the centred visible points, so
+            that a typical frame has ‖W_i‖_F = 1; "rms": the RMS of the coordinates (‖W_i‖_F ≈ √(2P));
+            "none": 1.
     """
-    values = center_masked(W, visible)[visible]
-    rms = float(np.sqrt(np.mean(values ** 2))) if values.size else 0.0
-    return rms if rms > 0 else 1.0
+    if mode == "none":
+        return 1.0
+    centred = center_masked(W, visible)
+    if mode == "frame":
+        value = float(np.sqrt(np.mean((centred ** 2).sum(axis=(1, 2)))))
+    else:
+        values = centred[visible]
+        value = float(np.sqrt(np.mean(values ** 2))) if values.size else 0.0
+    return value if value > 0 else 1.0
 
 
 class _Trainer:
@@ -100,7 +109,7 @@ class _Trainer:
                  fingerprint: str):
         self.config, self.context, self.fingerprint = config, context, fingerprint
         self.device = resolve_device(context.device)
-        self.scale = input_scale(W, visible) if config.normalize else 1.0
+        self.scale = input_scale(W, visible, config.normalize)
         Wc = center_masked(np.asarray(W, np.float64), visible) / self.scale
         self.W = torch.as_tensor(Wc, dtype=torch.float32, device=self.device)                 # (F, P, 2)
         self.visible = torch.tensor(np.asarray(visible), dtype=torch.float32, device=self.device)      # (F, P)
@@ -197,7 +206,8 @@ class _Trainer:
             terms["contrast"], rows = self._contrast(index, h)
             total = total + self.config.lambda_contrast * terms["contrast"]
         if consist_on:
-            terms["consist"] = consistency_loss(S, M, visible, self._new_cameras(M), self._networks)
+            terms["consist"] = consistency_loss(S, M, visible, self._new_cameras(M), self._networks,
+                                                detach=self.config.consistency_detach)
             total = total + self.config.lambda_consist * terms["consist"]
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
