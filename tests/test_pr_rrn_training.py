@@ -159,3 +159,57 @@ def test_input_scale_modes():
 def test_unknown_normalize_is_refused():
     with pytest.raises(ValueError, match="normalize must be one of"):
         PRRRN(normalize="unit").config_for("synthetic")
+
+
+def test_restarts_keep_the_candidate_with_the_lowest_screening_loss(seq):
+    model = _fit(seq, restarts=3, restart_epochs=2)
+    restarts = model.model_.info["restarts"]
+    losses = [c["loss"] for c in restarts["candidates"]]
+    assert len(losses) == 3 and restarts["chosen"] == int(np.argmin(losses))
+    assert restarts["candidates"][0]["seed"] == 0                      # the first candidate is the plain seed
+    assert len({c["seed"] for c in restarts["candidates"]}) == 3
+    assert [r["epoch"] for r in model.history_] == [1, 2, 3, 4]        # the chosen one's history, screening included
+    chosen = model.history_[1]["total"]
+    assert chosen == pytest.approx(min(losses))
+    again = _fit(seq, restarts=3, restart_epochs=2)
+    assert np.array_equal(model.reconstruct(seq).S, again.reconstruct(seq).S)
+
+
+def test_a_single_restart_is_the_plain_run(seq):
+    plain, single = _fit(seq), _fit(seq, restarts=1, restart_epochs=3)
+    assert _losses(plain.history_) == _losses(single.history_)
+    assert "restarts" not in single.model_.info
+
+
+def test_resume_after_the_screening_continues_the_chosen_candidate(seq, tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "CHECKPOINT_SECONDS", 0.0)
+    params = dict(restarts=2, restart_epochs=2)
+    full = _fit(seq, context=RunContext(workdir=tmp_path / "full"), **params)
+
+    real_train = training.train
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        def stop(epochs_done):
+            calls.append(epochs_done)
+            if len(calls) == 5:                        # 2 + 2 screening epochs, then the chosen one's third
+                raise KeyboardInterrupt
+        return real_train(*args, **kwargs, on_epoch_end=stop)
+
+    monkeypatch.setattr(training, "train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _fit(seq, context=RunContext(workdir=tmp_path / "cut"), **params)
+    monkeypatch.setattr(training, "train", real_train)
+    assert checkpoint.load(tmp_path / "cut" / checkpoint.FILENAME)["epoch"] == 3
+
+    resumed = _fit(seq, context=RunContext(workdir=tmp_path / "cut", resume=True), **params)
+    assert resumed.model_.info["resumed_from_epoch"] == 3
+    assert resumed.model_.info["restarts"] == full.model_.info["restarts"]
+    assert _losses(resumed.history_) == _losses(full.history_)
+    assert np.array_equal(full.reconstruct(seq).S, resumed.reconstruct(seq).S)
+
+
+@pytest.mark.parametrize("bad", [dict(restarts=0), dict(restart_epochs=0)])
+def test_restart_settings_are_validated(bad):
+    with pytest.raises(ValueError, match="restart"):
+        PRRRN(**bad)

@@ -31,7 +31,7 @@ class PRRRN(Method):
                  alternate_every: int | None = None, recursions: int | None = None, residual: str = "step",
                  activation: str = "elu", bias_init: str = "zero", consistency: str = "random_rotation",
                  consistency_detach: bool = False, temperature: float = 1.0, normalize: str = "frame",
-                 threads: int | None = 1, seed: int = 0):
+                 restarts: int = 1, restart_epochs: int | None = None, threads: int | None = 1, seed: int = 0):
         """
         Args:
             profile: "quick" (default: seconds on a CPU) or "paper" (Sec. 5.1: 700 epochs, N_mem 1024, ...);
@@ -53,6 +53,11 @@ class PRRRN(Method):
             temperature: divides the contrastive logits (the paper uses 1).
             normalize: divide the 2D input by a scale of the training frames, multiplied back into the shapes:
                 "frame" (a typical frame has ‖W_i‖_F = 1), "rms" (coordinates of RMS 1) or "none".
+            restarts: initialisations to screen (1, the default, trains one network as the paper does). Each
+                candidate trains `restart_epochs` epochs (None: one contrastive and one consistency phase) and
+                the one with the lowest training loss then trains to the end; ground truth is never used.
+                Costs (restarts − 1) · restart_epochs extra epochs. See docs/pr_rrn.md (measured there).
+            restart_epochs: the screening length in epochs (None: 2 · alternate_every).
             threads: torch CPU threads while training and predicting (1 by default: the layers are too small
                 to gain from more, and threads contend badly on shared cores); None leaves torch's setting.
             seed: drives initialisation, shuffling and every random choice of training.
@@ -64,6 +69,7 @@ class PRRRN(Method):
         self.residual, self.activation, self.bias_init = residual, activation, bias_init
         self.consistency, self.consistency_detach = consistency, consistency_detach
         self.temperature, self.normalize, self.threads, self.seed = temperature, normalize, threads, seed
+        self.restarts, self.restart_epochs = restarts, restart_epochs
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
         if threads is not None and (not isinstance(threads, int) or threads < 1):
@@ -74,7 +80,7 @@ class PRRRN(Method):
         """The resolved TrainConfig for a dataset (T depends on it when `recursions` is None)."""
         overrides = {k: getattr(self, k) for k in (*PROFILES[self.profile], "residual", "activation", "bias_init",
                                                     "consistency", "consistency_detach", "temperature", "normalize",
-                                                    "seed")}
+                                                    "restarts", "restart_epochs", "seed")}
         if self.recursions is None:
             overrides["recursions"] = default_recursions(dataset_name)
         else:

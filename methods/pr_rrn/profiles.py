@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
+import numpy as np
+
 #: Sec. 5.1 of the paper, plus the choices it leaves open (batch size, decay period; see docs/pr_rrn.md).
 PROFILES: dict[str, dict[str, Any]] = {
     "paper": dict(epochs=700, batch_size=64, lr=1e-3, lr_decay=0.95, lr_decay_every=10, lambda_contrast=0.1,
@@ -41,6 +43,10 @@ class TrainConfig:
         temperature: divides the contrastive logits (1 in the paper).
         normalize: the input scale rule, "frame", "rms" or "none" (see training.input_scale).
         seed: drives initialisation, shuffling, permutations and random rotations.
+        restarts: candidate initialisations trained for `screen_epochs`; the one with the lowest training loss in
+            its last screening epoch is trained on to `epochs` (1: a single run, as in the paper).
+        restart_epochs: the screening length; None: two phases (`2 · alternate_every`), so that a candidate is
+            judged after one contrastive and one consistency phase.
     """
 
     epochs: int
@@ -66,6 +72,8 @@ class TrainConfig:
     temperature: float
     normalize: str
     seed: int
+    restarts: int = 1
+    restart_epochs: int | None = None
 
     def __post_init__(self) -> None:
         checks = [
@@ -85,6 +93,8 @@ class TrainConfig:
             (self.bias_init in BIAS_INITS, f"bias_init must be one of {', '.join(BIAS_INITS)}"),
             (self.normalize in NORMALIZATIONS, f"normalize must be one of {', '.join(NORMALIZATIONS)}"),
             (self.temperature > 0, "temperature must be > 0"),
+            (self.restarts >= 1, "restarts must be ≥ 1"),
+            (self.restart_epochs is None or self.restart_epochs >= 1, "restart_epochs must be ≥ 1 or None"),
         ]
         for ok, message in checks:
             if not ok:
@@ -100,6 +110,20 @@ class TrainConfig:
     def lr_at(self, epoch: int) -> float:
         """The learning rate of `epoch`: `lr · lr_decay^(epoch // lr_decay_every)`."""
         return self.lr * self.lr_decay ** (epoch // self.lr_decay_every)
+
+    @property
+    def screen_epochs(self) -> int:
+        """Epochs every candidate trains before one is chosen (0 with a single candidate)."""
+        if self.restarts == 1:
+            return 0
+        wanted = self.restart_epochs if self.restart_epochs is not None else 2 * self.alternate_every
+        return min(wanted, self.epochs)
+
+    def candidate_seed(self, candidate: int) -> int:
+        """The seed of restart candidate `candidate`: `seed` itself for the first, derived ones after it."""
+        if candidate == 0:
+            return self.seed
+        return int(np.random.SeedSequence([self.seed, candidate]).generate_state(1)[0])
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -102,42 +102,68 @@ def input_scale(W: np.ndarray, visible: np.ndarray, mode: str = "frame") -> floa
     return value if value > 0 else 1.0
 
 
-class _Trainer:
-    """State of one training run; `run()` trains from `start_epoch` to `config.epochs`."""
+@dataclasses.dataclass
+class _TrainingData:
+    """The training frames, prepared once on the device and shared by every restart candidate.
 
-    def __init__(self, config: TrainConfig, W: np.ndarray, visible: np.ndarray, context: RunContext,
-                 fingerprint: str):
-        self.config, self.context, self.fingerprint = config, context, fingerprint
-        self.device = resolve_device(context.device)
-        self.scale = input_scale(W, visible, config.normalize)
-        Wc = center_masked(np.asarray(W, np.float64), visible) / self.scale
-        self.W = torch.as_tensor(Wc, dtype=torch.float32, device=self.device)                 # (F, P, 2)
-        self.visible = torch.tensor(np.asarray(visible), dtype=torch.float32, device=self.device)      # (F, P)
-        self.complete = bool(np.all(visible))
-        self.table = None
-        if config.contrast and self.W.shape[0] <= MSR_TABLE_MAX_FRAMES:
-            self.table = rigidity_table(self.W, None if self.complete else self.visible, config.tau, config.xi)
-        self.shape_net, self.rotation_net = build_networks(config, W.shape[1])
-        self.shape_net.to(self.device)
-        self.rotation_net.to(self.device)
+    Attributes:
+        scale: the input scale (see `input_scale`).
+        W: (F, P, 2) float32, centred over visible points and divided by `scale`; visible: (F, P) float32.
+        complete: every point is visible in every frame.
+        table: (F, F) int8 contrastive labels of all pairs (1 positive, -1 negative, 0 neither), or None.
+    """
+
+    scale: float
+    W: torch.Tensor
+    visible: torch.Tensor
+    complete: bool
+    table: torch.Tensor | None
+
+    @classmethod
+    def prepare(cls, config: TrainConfig, W: np.ndarray, visible: np.ndarray,
+                device: torch.device) -> "_TrainingData":
+        scale = input_scale(W, visible, config.normalize)
+        centred = center_masked(np.asarray(W, np.float64), visible) / scale
+        W_t = torch.as_tensor(centred, dtype=torch.float32, device=device)
+        visible_t = torch.tensor(np.asarray(visible), dtype=torch.float32, device=device)
+        complete = bool(np.all(visible))
+        table = None
+        if config.contrast and W_t.shape[0] <= MSR_TABLE_MAX_FRAMES:
+            table = rigidity_table(W_t, None if complete else visible_t, config.tau, config.xi)
+        return cls(scale, W_t, visible_t, complete, table)
+
+
+class _Trainer:
+    """State of one training run (one restart candidate): networks, optimiser, memory bank, generator, history.
+
+    `config.seed` is this candidate's seed; `fingerprint` identifies the whole run (configuration and data).
+    """
+
+    def __init__(self, config: TrainConfig, data: _TrainingData, device: torch.device, fingerprint: str,
+                 candidate: int = 0):
+        self.config, self.data, self.device, self.fingerprint = config, data, device, fingerprint
+        self.candidate = candidate
+        self.shape_net, self.rotation_net = build_networks(config, data.W.shape[1])
+        self.shape_net.to(device)
+        self.rotation_net.to(device)
         # fused: one kernel updates every parameter (the default per-parameter loop was ~10-20% of a step)
         self.optimizer = torch.optim.Adam([*self.shape_net.parameters(), *self.rotation_net.parameters()],
                                           lr=config.lr, fused=True)
-        self.bank = MemoryBank(config.memory_size, self.shape_net.code_dim, self.device)
+        self.bank = MemoryBank(config.memory_size, self.shape_net.code_dim, device)
         self.rng = np.random.default_rng(config.seed)
         self.history: list[dict] = []
-        self.start_epoch = 0
+        self.screening: list[dict] = []   # one entry per restart candidate, filled by `_choose_candidate`
+        self.epochs_done = 0
         self.resumed_from: int | None = None
-        path = Path(context.workdir) / checkpoint.FILENAME if context.workdir is not None else None
-        self.checkpoint_path = path
-        if path is not None and context.resume and path.exists():
-            self._restore(checkpoint.load(path))
+        self.checkpoint_path: Path | None = None
 
     # ------------------------------------------------------------------------------------------ checkpoints
-    def _state(self, epochs_done: int) -> dict:
+    def _state(self) -> dict:
         return {
             "fingerprint": self.fingerprint,
-            "epoch": epochs_done,
+            "epoch": self.epochs_done,
+            "candidate": self.candidate,
+            "screening": json.dumps(self.screening),
             "shape_net": {k: v.cpu() for k, v in self.shape_net.state_dict().items()},
             "rotation_net": {k: v.cpu() for k, v in self.rotation_net.state_dict().items()},
             "optimizer": self.optimizer.state_dict(),
@@ -145,12 +171,14 @@ class _Trainer:
             "rng": json.dumps(self.rng.bit_generator.state),
             "torch_rng": torch.get_rng_state(),
             "history": json.dumps(self.history),
-            "scale": self.scale,
+            "scale": self.data.scale,
         }
 
-    def _restore(self, state: dict) -> None:
+    def restore(self, path: Path) -> None:
+        """Continue from the checkpoint at `path` (refused when it belongs to another configuration or data)."""
+        state = checkpoint.load(path)
         if state.get("fingerprint") != self.fingerprint:
-            raise InputError(f"{self.checkpoint_path}: checkpoint of another configuration or other data; "
+            raise InputError(f"{path}: checkpoint of another configuration or other data; "
                              "remove it or run without --resume")
         self.shape_net.load_state_dict(state["shape_net"])
         self.rotation_net.load_state_dict(state["rotation_net"])
@@ -159,11 +187,14 @@ class _Trainer:
         self.rng.bit_generator.state = json.loads(state["rng"])
         torch.set_rng_state(state["torch_rng"])
         self.history = json.loads(state["history"])
-        self.start_epoch = self.resumed_from = int(state["epoch"])
+        self.candidate = int(state.get("candidate", 0))
+        self.screening = json.loads(state.get("screening", "[]"))
+        self.epochs_done = self.resumed_from = int(state["epoch"])
+        self.checkpoint_path = path
 
-    def _save(self, epochs_done: int) -> None:
+    def save(self) -> None:
         if self.checkpoint_path is not None:
-            checkpoint.save(self.checkpoint_path, self._state(epochs_done))
+            checkpoint.save(self.checkpoint_path, self._state())
 
     # ------------------------------------------------------------------------------------------ one step
     def _networks(self, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -172,15 +203,16 @@ class _Trainer:
     def _contrast(self, index: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, int]:
         """The contrastive loss of batch frames `index (B,)` with unit representations `h (B, d)` against the
         batch itself and the memory bank."""
+        data = self.data
         bank_h, bank_index = self.bank.filled()
         keys = torch.cat([h, bank_h])
         key_index = torch.cat([index, bank_index])
-        if self.table is not None:
-            label = self.table[index][:, key_index]
+        if data.table is not None:
+            label = data.table[index][:, key_index]
             positive, negative = label == 1, label == -1
         else:
-            va, vb = (None, None) if self.complete else (self.visible[index], self.visible[key_index])
-            ratio, defined = msr(self.W[index], self.W[key_index], va, vb)
+            va, vb = (None, None) if data.complete else (data.visible[index], data.visible[key_index])
+            ratio, defined = msr(data.W[index], data.W[key_index], va, vb)
             positive = defined & (ratio < self.config.tau)
             negative = defined & (ratio > self.config.xi)
         other = index[:, None] != key_index[None, :]
@@ -195,7 +227,7 @@ class _Trainer:
         return torch.as_tensor(R, dtype=M.dtype, device=M.device)
 
     def _step(self, index: torch.Tensor, contrast_on: bool, consist_on: bool) -> dict:
-        W, visible = self.W[index], self.visible[index]
+        W, visible = self.data.W[index], self.data.visible[index]
         S, h = self.shape_net(W)
         M = self.rotation_net(W)
         h = torch.nn.functional.normalize(h, dim=1)
@@ -222,7 +254,7 @@ class _Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         contrast_on, consist_on = config.active_losses(epoch)
-        order = torch.as_tensor(self.rng.permutation(self.W.shape[0]), device=self.device)
+        order = torch.as_tensor(self.rng.permutation(self.data.W.shape[0]), device=self.device)
         sums: dict[str, float] = {}
         started = time.perf_counter()
         for start in range(0, order.shape[0], config.batch_size):
@@ -237,55 +269,99 @@ class _Trainer:
             record["contrast_frames"] = sums["rows"] / frames  # share of frames with a positive and a negative
         return record
 
-    def run(self, on_epoch_end: Callable[[int], None] | None = None) -> TrainedModel:
-        from tqdm.auto import tqdm
-
-        config = self.config
+    def train_until(self, epochs: int, bar, on_epoch_end: Callable[[int], None] | None = None) -> None:
+        """Train from `epochs_done` to `epochs`, checkpointing every CHECKPOINT_SECONDS and after the last epoch
+        of the run (when this trainer has a checkpoint path)."""
         self.shape_net.train()
         self.rotation_net.train()
-        bar = tqdm(total=config.epochs, initial=self.start_epoch, unit="epoch", file=sys.stderr,
-                   disable=not self.context.progress, desc=f"pr_rrn ({self.device.type})", leave=False)
         last_save = time.monotonic()
-        try:
-            for epoch in range(self.start_epoch, config.epochs):
-                record = self._epoch(epoch)
-                self.history.append(record)
-                bar.update(1)
-                bar.set_postfix({k: f"{record[k]:.4g}" for k in ("reproj", "contrast", "consist") if k in record})
-                if epoch + 1 == config.epochs or time.monotonic() - last_save >= CHECKPOINT_SECONDS:
-                    self._save(epoch + 1)
-                    last_save = time.monotonic()
-                if on_epoch_end is not None:
-                    on_epoch_end(epoch + 1)
-        finally:
-            bar.close()
+        for epoch in range(self.epochs_done, epochs):
+            record = self._epoch(epoch)
+            self.history.append(record)
+            self.epochs_done = epoch + 1
+            bar.update(1)
+            bar.set_postfix({k: f"{record[k]:.4g}" for k in ("reproj", "contrast", "consist") if k in record})
+            if self.epochs_done == self.config.epochs or time.monotonic() - last_save >= CHECKPOINT_SECONDS:
+                self.save()
+                last_save = time.monotonic()
+            if on_epoch_end is not None:
+                on_epoch_end(self.epochs_done)
+
+    def result(self) -> TrainedModel:
         self.shape_net.to("cpu").eval()
         self.rotation_net.to("cpu").eval()
         info = {
             "device": self.device.type,
             "parameters": {"shape_network": parameter_count(self.shape_net),
                            "rotation_network": parameter_count(self.rotation_net)},
-            "epochs_run": config.epochs - self.start_epoch,
+            "epochs_run": self.config.epochs - (self.resumed_from or 0),
             "resumed_from_epoch": self.resumed_from,
-            "input_scale": self.scale,
+            "input_scale": self.data.scale,
         }
-        return TrainedModel(self.shape_net, self.rotation_net, self.scale, self.history, info)
+        if self.screening:
+            info["restarts"] = {"chosen": self.candidate, "candidates": self.screening}
+        return TrainedModel(self.shape_net, self.rotation_net, self.data.scale, self.history, info)
+
+
+def _choose_candidate(config: TrainConfig, data: _TrainingData, device: torch.device, fingerprint: str, bar,
+                      on_epoch_end: Callable[[int], None] | None) -> _Trainer:
+    """Train `config.restarts` candidates for `config.screen_epochs` epochs each and keep the one whose training
+    loss (the weighted total the optimiser minimises) was lowest in its last screening epoch; the others are
+    dropped. With one candidate, return it untrained."""
+    if config.restarts == 1:
+        return _Trainer(config, data, device, fingerprint)
+    best, screening = None, []
+    for candidate in range(config.restarts):
+        trainer = _Trainer(dataclasses.replace(config, seed=config.candidate_seed(candidate)), data, device,
+                           fingerprint, candidate)
+        trainer.train_until(config.screen_epochs, bar, on_epoch_end)
+        loss = trainer.history[-1]["total"] if trainer.history else 0.0
+        screening.append({"candidate": candidate, "seed": trainer.config.seed, "loss": loss})
+        if best is None or loss < screening[best.candidate]["loss"]:
+            best = trainer
+    best.screening = screening
+    return best
 
 
 def train(config: TrainConfig, W: np.ndarray, visible: np.ndarray, *, context: RunContext = RunContext(),
           fingerprint: str = "", on_epoch_end: Callable[[int], None] | None = None) -> TrainedModel:
     """Train PR-RRN (or a variant, per `config`) on F frames.
 
+    With `config.restarts` > 1, that many initialisations are screened first (`_choose_candidate`). A checkpoint
+    is written once a candidate is chosen and then as training goes on; an interrupted screening starts over.
+
     Args:
         config: the resolved configuration.
         W: (F, P, 2) observations (centred here over visible points); visible: (F, P) bool.
         context: device, progress bar, checkpoint folder and whether to resume from it.
         fingerprint: identifies configuration and data; a checkpoint with another one is not resumed.
-        on_epoch_end: called with the number of finished epochs after each epoch (tests use it to interrupt).
+        on_epoch_end: called with a trainer's number of finished epochs after each of its epochs (tests use it to
+            interrupt).
     Returns:
-        The trained networks and the training history.
+        The trained networks and the training history (of the chosen candidate, screening included).
     """
-    return _Trainer(config, W, visible, context, fingerprint).run(on_epoch_end)
+    from tqdm.auto import tqdm
+
+    device = resolve_device(context.device)
+    data = _TrainingData.prepare(config, W, visible, device)
+    path = Path(context.workdir) / checkpoint.FILENAME if context.workdir is not None else None
+    screening_epochs = (config.restarts - 1) * config.screen_epochs
+    bar = tqdm(total=config.epochs + screening_epochs, unit="epoch", file=sys.stderr,
+               disable=not context.progress, desc=f"pr_rrn ({device.type})", leave=False)
+    try:
+        if path is not None and context.resume and path.exists():
+            trainer = _Trainer(config, data, device, fingerprint)
+            trainer.restore(path)
+            bar.update(screening_epochs + trainer.epochs_done)
+        else:
+            trainer = _choose_candidate(config, data, device, fingerprint, bar, on_epoch_end)
+            trainer.checkpoint_path = path
+            if trainer.epochs_done:
+                trainer.save()
+        trainer.train_until(config.epochs, bar, on_epoch_end)
+    finally:
+        bar.close()
+    return trainer.result()
 
 
 @torch.no_grad()
