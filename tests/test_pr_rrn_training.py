@@ -169,6 +169,7 @@ def test_restarts_keep_the_candidate_with_the_lowest_screening_loss(seq):
     assert restarts["candidates"][0]["seed"] == 0                      # the first candidate is the plain seed
     assert len({c["seed"] for c in restarts["candidates"]}) == 3
     assert [r["epoch"] for r in model.history_] == [1, 2, 3, 4]        # the chosen one's history, screening included
+    assert model.model_.info["epochs_run"] == 4 + 2 * 2
     chosen = model.history_[1]["total"]
     assert chosen == pytest.approx(min(losses))
     again = _fit(seq, restarts=3, restart_epochs=2)

@@ -288,13 +288,16 @@ class _Trainer:
                 on_epoch_end(self.epochs_done)
 
     def result(self) -> TrainedModel:
+        # the dropped candidates' screening epochs were trained in this process unless it resumed after them
+        screened_by_others = 0 if self.resumed_from is not None else (
+            (self.config.restarts - 1) * self.config.screen_epochs)
         self.shape_net.to("cpu").eval()
         self.rotation_net.to("cpu").eval()
         info = {
             "device": self.device.type,
             "parameters": {"shape_network": parameter_count(self.shape_net),
                            "rotation_network": parameter_count(self.rotation_net)},
-            "epochs_run": self.config.epochs - (self.resumed_from or 0),
+            "epochs_run": self.config.epochs - (self.resumed_from or 0) + screened_by_others,
             "resumed_from_epoch": self.resumed_from,
             "input_scale": self.data.scale,
         }
