@@ -237,3 +237,12 @@ def test_report_options_select_parts_runs_and_frames(robustness_store, tmp_path,
     assert status == 2 and "--show 'nope@synthetic'" in err and "tomasi_kanade@synthetic/articulated" in err
     status = main(["report", "--store", str(robustness_store.root), "--out", str(out), "--only", "bogus"])
     assert status == 2 and "unknown part" in capsys.readouterr().err
+
+
+def test_method_lists_keep_commas_inside_a_labels_brackets():
+    from nrsfm_bench.commands.report import label_list
+
+    assert label_list("bmm, pr_rrn [profile=paper, restarts=4],rrn") == (
+        "bmm", "pr_rrn [profile=paper, restarts=4]", "rrn")
+    assert label_list("classic/drink [cameras=random]") == ("classic/drink [cameras=random]",)
+    assert label_list(None) == () and label_list(" , ") == ()

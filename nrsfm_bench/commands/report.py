@@ -29,7 +29,9 @@ def add_parsers(subparsers) -> None:
     parser.add_argument("--only", metavar="PARTS", help=f"comma-separated parts to write: {', '.join(PARTS)} "
                                                         "(default: all)")
     parser.add_argument("--published", metavar="FILE", help="published values (default: results/published.csv)")
-    parser.add_argument("--methods", metavar="LIST", help="only these methods (names or labels, comma-separated)")
+    parser.add_argument("--methods", metavar="LIST",
+                        help="only these methods (names or labels, comma-separated; commas inside a label's [...] "
+                             "stay)")
     parser.add_argument("--datasets", metavar="LIST", help="only these datasets (comma-separated)")
     parser.add_argument("--show", action="append", default=[], metavar="METHOD@DATASET",
                         help="draw this run's reconstruction (repeatable; default: the best method per dataset)")
@@ -41,13 +43,27 @@ def add_parsers(subparsers) -> None:
     parser.set_defaults(func=command_report)
 
 
+def label_list(text: str | None) -> tuple[str, ...]:
+    """Split a comma-separated list of names or labels, keeping the commas inside a label's brackets:
+    "bmm,pr_rrn [profile=paper, restarts=4]" → ("bmm", "pr_rrn [profile=paper, restarts=4]")."""
+    items, depth, current = [], 0, []
+    for char in text or "":
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return tuple(item.strip() for item in items if item.strip())
+
+
 def command_report(args: argparse.Namespace) -> int:
     store = ResultsStore(resolve_store(args.store))
-    names = lambda text: tuple(n.strip() for n in text.split(",") if n.strip()) if text else ()  # noqa: E731
     options = ReportOptions(
         preset=get_preset(args.preset).name, group=args.group, metric=args.metric,
-        parts=names(args.only) or PARTS, published_path=args.published, methods=names(args.methods),
-        datasets=names(args.datasets), show=tuple(args.show),
+        parts=label_list(args.only) or PARTS, published_path=args.published, methods=label_list(args.methods),
+        datasets=label_list(args.datasets), show=tuple(args.show),
         frames=tuple(split_list(args.frames, int, "--frames")) if args.frames else (), gif=args.gif,
         data_root=args.data_dir, perturbed=args.with_perturbed)
     out = Path(args.out) if args.out else store.root / "report"
