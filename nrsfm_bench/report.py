@@ -34,6 +34,27 @@ def label(kind: str, spec: dict) -> str:
     return f"{spec['name']} [{', '.join(f'{k}={v}' for k, v in changed.items())}]"
 
 
+def latest_per_configuration(records: Iterable[dict]) -> tuple[list[dict], int]:
+    """One record per configuration as a report sees it (method and dataset labels, split, seed, perturbation):
+    the most recent by its provenance date. The same configuration can sit in a store under two keys when a
+    method gained a parameter whose default reproduces the old behaviour (the key hashes every parameter, the
+    label only those that differ from their defaults); counting both would weigh that seed twice.
+
+    Returns:
+        The kept records, in store order, and the number dropped.
+    """
+    records = list(records)
+    latest: dict[tuple, int] = {}
+    for position, record in enumerate(records):
+        identity = (label("method", record["method"]), label("dataset", record["dataset"]), record["split"],
+                    record["seed"], Perturbation.from_dict(record.get("perturbation", {})).label())
+        date = record.get("provenance", {}).get("date", "")
+        if identity not in latest or date >= records[latest[identity]].get("provenance", {}).get("date", ""):
+            latest[identity] = position
+    kept = sorted(latest.values())
+    return [records[i] for i in kept], len(records) - len(kept)
+
+
 def records_frame(records: Iterable[dict]) -> pd.DataFrame:
     """One row per (record, evaluation group, preset): the long form every table is pivoted from.
 

@@ -115,7 +115,11 @@ def make_report(store: ResultsStore, out: Path, options: ReportOptions) -> Repor
         what = " matching --methods/--datasets" if options.methods or options.datasets else ""
         raise UsageError(f"the results store {store.root} has no runs{what}; run `nrsfm-bench run` or "
                          "`nrsfm-bench sweep` first")
+    records, superseded = report.latest_per_configuration(records)
     result, sections = ReportResult(), []
+    if superseded:
+        result.notes.append(f"{superseded} older run(s) of a configuration that was run again (same labels, "
+                            "seed and perturbation; the newest is used)")
     frame = report.records_frame(records)
     parts = set(options.parts)
     if "overview" in parts:

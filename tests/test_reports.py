@@ -246,3 +246,21 @@ def test_method_lists_keep_commas_inside_a_labels_brackets():
         "bmm", "pr_rrn [profile=paper, restarts=4]", "rrn")
     assert label_list("classic/drink [cameras=random]") == ("classic/drink [cameras=random]",)
     assert label_list(None) == () and label_list(" , ") == ()
+
+
+def test_a_configuration_run_again_under_another_key_counts_once_the_newest(robustness_store):
+    import copy
+
+    records = robustness_store.records()
+    original = records[0]
+    again = copy.deepcopy(original)
+    again["key"] = "0" * 16                                    # e.g. the method gained a parameter at its default
+    again["provenance"]["date"] = "2999-01-01T00:00:00+00:00"
+    for block in again["evaluation"].values():
+        for metrics in block["presets"].values():
+            metrics["e3d"] = 123.0
+    kept, dropped = report.latest_per_configuration([original, *records[1:], again])
+    assert dropped == 1 and len(kept) == len(records)
+    assert again in kept and original not in kept
+    kept, dropped = report.latest_per_configuration(records)
+    assert dropped == 0 and kept == records
